@@ -1,0 +1,39 @@
+#pragma once
+// Host names as routing keys: the same rules for the Host header, the absolute-form target and
+// (later) TLS SNI. Port, case and one trailing dot are ignored; IPv6 literals keep their brackets.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace bulkhead::proto {
+
+// "Alpha.Example.:8080" → "alpha.example"; "[::1]:8080" → "[::1]".
+// nullopt if the authority is not a valid host (empty, bad characters, userinfo "@", bad port,
+// label longer than 63, name longer than 253).
+std::optional<std::string> normalize_host(std::string_view authority);
+
+// A configured name: "alpha.example" or "*.alpha.example" (any depth of subdomain, not the
+// bare "alpha.example"). Lowercased, no trailing dot. Returns false if malformed.
+bool is_valid_host_pattern(std::string_view pattern);
+
+// Exact names first; among wildcards the longest suffix wins.
+class HostTable {
+public:
+    using SiteId = std::uint32_t;
+
+    // Returns false if the pattern is already present (duplicate host name).
+    bool add(std::string_view pattern, SiteId site);
+    // `host` must already be normalized.
+    std::optional<SiteId> find(std::string_view host) const;
+    std::size_t size() const { return exact_.size() + wildcard_.size(); }
+
+private:
+    std::unordered_map<std::string, SiteId> exact_;
+    std::unordered_map<std::string, SiteId> wildcard_;  // keyed by ".alpha.example"
+};
+
+}  // namespace bulkhead::proto

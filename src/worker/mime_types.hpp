@@ -1,0 +1,25 @@
+#pragma once
+// File extension → Content-Type, from /etc/mime.types (Debian's media-types package).
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace bulkhead::worker {
+
+class MimeTypes {
+public:
+    // Reads a mime.types file ("type ext1 ext2 ..." lines, '#' comments). A missing file leaves
+    // only the built-in defaults (html, css, js, txt, png, ...).
+    static MimeTypes load(const std::string& path = "/etc/mime.types");
+    static MimeTypes from_text(std::string_view text);
+
+    // "a/b/page.HTML" → "text/html"; unknown → "application/octet-stream".
+    // Text types get "; charset=utf-8".
+    std::string_view content_type(std::string_view file_name) const;
+
+private:
+    std::unordered_map<std::string, std::string> by_extension_;  // lowercased extension
+};
+
+}  // namespace bulkhead::worker
