@@ -2,6 +2,8 @@
 // TOML text → validated Config. All problems are collected and reported at once, each as
 // "FILE:LINE:COLUMN: what is wrong and what would be right" (INTERFACE.md).
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,7 +15,7 @@ namespace bulkhead::config {
 
 struct Problem {
     std::string file;
-    std::uint32_t line = 0;    // 0 when the problem has no place in the file (e.g. unreadable)
+    std::uint32_t line = 0;  // 0 when the problem has no place in the file (e.g. unreadable)
     std::uint32_t column = 0;
     std::string message;
 
@@ -27,6 +29,9 @@ struct Environment {
     std::optional<gid_t> (*lookup_group)(const std::string& name) = nullptr;
     // Whether `path` is an existing directory. Default: stat().
     bool (*is_directory)(const std::string& path) = nullptr;
+    // A user's primary group, the default when a user is named without a group. Default:
+    // getpwnam's pw_gid; when only lookup_user is substituted, lookup_group of the same name.
+    std::optional<gid_t> (*lookup_primary_group)(const std::string& user) = nullptr;
 };
 
 Expected<Config, std::vector<Problem>> parse_config(std::string_view text, const std::string& path,

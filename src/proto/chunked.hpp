@@ -12,27 +12,52 @@ namespace bulkhead::proto {
 enum class ChunkedStatus { need_more, done, error };
 
 class ChunkedDecoder {
-public:
+  public:
     struct Step {
         ChunkedStatus status = ChunkedStatus::need_more;
-        std::size_t consumed = 0;          // bytes of input used
-        std::span<const std::byte> data;   // body bytes in this step (a view into the input)
+        std::size_t consumed = 0;         // bytes of input used
+        std::span<const std::byte> data;  // body bytes in this step (a view into the input)
     };
 
     // Decodes from the start of `input`; returns at the latest after one run of data bytes,
-    // so a caller loops while consumed > 0 and status == need_more.
+    // so a caller loops while consumed > 0 and status == need_more. `done` is returned with the
+    // consumed count ending right after the final CRLF (bytes after it are not touched), and
+    // again with 0 on later calls; an error is final too.
     Step feed(std::span<const std::byte> input);
     std::uint64_t body_bytes() const { return body_bytes_; }
 
-private:
-    enum class State { size, extension, size_lf, data, data_cr, data_lf, trailer, trailer_lf,
-                       final_lf, done };
+  private:
+    enum class State {
+        size,       // hex digits of the chunk size
+        size_ws,    // whitespace after the size, before ';' (BWS)
+        extension,  // a chunk extension, skipped
+        size_lf,    // the LF of the size line
+        data,       // `remaining_` data bytes
+        data_cr,    // the CRLF after the data
+        data_lf,
+        trailer,     // a trailer field line (or the final empty line), dropped
+        trailer_lf,  // the LF of a trailer line
+        done,
+        error,
+    };
+
+    bool on_byte(char c);
+    bool on_size(char c);
+    bool on_size_ws(char c);
+    bool on_extension(char c);
+    bool on_size_lf(char c);
+    bool on_trailer(char c);
+    bool on_trailer_lf(char c);
+    bool expect(char c, char wanted, State next);
+    bool count_size_line_byte();
+
     State state_ = State::size;
     std::uint64_t remaining_ = 0;
     std::uint64_t body_bytes_ = 0;
-    std::size_t line_bytes_ = 0;  // bytes in the current size/extension/trailer line
+    std::size_t line_bytes_ = 0;     // bytes in the current size line (digits + extension)
+    std::size_t trailer_bytes_ = 0;  // bytes of the whole trailer section so far
     bool size_digits_ = false;
-    bool trailer_empty_ = true;
+    bool trailer_line_empty_ = true;
 };
 
 }  // namespace bulkhead::proto

@@ -23,25 +23,25 @@ enum class ParseStatus { complete, need_more, error };
 
 enum class HeadError {
     none,
-    bad_request_line,        // 400: not METHOD SP TARGET SP HTTP/x.y
-    bad_method,              // 400: method is not a token
-    bad_target,              // 400: target has forbidden bytes or an impossible form
-    target_too_long,         // 414: request target longer than HeadLimits::max_target_bytes
-    bad_version,             // 400: not HTTP/1.0 or HTTP/1.1 syntax
-    unsupported_version,     // 505: HTTP/2+ or HTTP/0.9 style in a 1.x head
-    bad_line_ending,         // 400: bare CR or bare LF
-    bad_header_name,         // 400: empty or not a token, or whitespace before ':'
-    bad_header_value,        // 400: control characters (NUL, etc.) in a field value
-    obsolete_line_folding,   // 400: a field line starting with SP or HTAB
-    head_too_large,          // 431: no end of head within HeadLimits::max_head_bytes
-    too_many_headers,        // 431: more than HeadLimits::max_headers fields
-    missing_host,            // 400: HTTP/1.1 without Host
-    duplicate_host,          // 400: more than one Host field
-    bad_host,                // 400: Host value is not a valid authority
-    bad_content_length,      // 400: not a decimal number, or overflows
-    conflicting_content_length,  // 400: several Content-Length values that differ
-    conflicting_framing,     // 400: both Transfer-Encoding and Content-Length
-    bad_transfer_encoding,   // 501 for unknown codings; 400 when chunked is not last
+    bad_request_line,             // 400: not METHOD SP TARGET SP HTTP/x.y
+    bad_method,                   // 400: method is not a token
+    bad_target,                   // 400: target has forbidden bytes or an impossible form
+    target_too_long,              // 414: request target longer than HeadLimits::max_target_bytes
+    bad_version,                  // 400: not HTTP/1.0 or HTTP/1.1 syntax
+    unsupported_version,          // 505: HTTP/d.d other than 1.0/1.1, or HTTP/0.9 "GET /"
+    bad_line_ending,              // 400: bare CR or bare LF
+    bad_header_name,              // 400: empty or not a token, or whitespace before ':'
+    bad_header_value,             // 400: control characters (NUL, etc.) in a field value
+    obsolete_line_folding,        // 400: a field line starting with SP or HTAB
+    head_too_large,               // 431: no end of head within HeadLimits::max_head_bytes
+    too_many_headers,             // 431: more than HeadLimits::max_headers fields
+    missing_host,                 // 400: HTTP/1.1 without Host
+    duplicate_host,               // 400: more than one Host field
+    bad_host,                     // 400: Host value is not a valid authority
+    bad_content_length,           // 400: not a decimal number, or overflows
+    conflicting_content_length,   // 400: several Content-Length values that differ
+    conflicting_framing,          // 400: both Transfer-Encoding and Content-Length
+    bad_transfer_encoding,        // 400: chunked not once and last, a malformed coding, or HTTP/1.0
     unsupported_transfer_coding,  // 501: a transfer coding other than chunked
 };
 
@@ -73,15 +73,17 @@ struct RequestHead {
 
     // For absolute-form: the authority from the target (wins over Host per RFC 9112 3.2.2).
     std::string_view target_authority;
-    // The path-and-query part of the target ("/a/b?x"); for absolute-form without a path, "/".
+    // The path-and-query part of the target ("/a/b?x"); for absolute-form without a path, "/";
+    // for absolute-form with a query but no path ("http://a?x"), "?x" (split_target() reads its
+    // path as "/"). Empty for the asterisk and authority forms.
     std::string_view path_and_query;
 
     std::optional<std::string_view> host;  // the Host field's value, if present
     std::optional<std::uint64_t> content_length;
-    bool chunked = false;           // Transfer-Encoding: chunked (final coding)
-    bool connection_close = false;  // Connection: close
+    bool chunked = false;                // Transfer-Encoding: chunked (final coding)
+    bool connection_close = false;       // Connection: close
     bool connection_keep_alive = false;  // Connection: keep-alive (HTTP/1.0)
-    bool expect_continue = false;   // Expect: 100-continue
+    bool expect_continue = false;        // Expect: 100-continue
 
     HeaderField fields[kMaxFields];
     std::size_t field_count = 0;

@@ -12,15 +12,15 @@ namespace bulkhead::proto {
 
 enum class PathError {
     none,
-    not_absolute,     // does not start with '/'
-    bad_escape,       // '%' not followed by two hex digits
-    nul_byte,         // %00 or a raw NUL
-    escapes_root,     // ".." above the root
+    not_absolute,  // does not start with '/'
+    bad_escape,    // '%' not followed by two hex digits
+    nul_byte,      // %00 or a raw NUL
+    escapes_root,  // ".." above the root
 };
 
 struct NormalizedPath {
-    std::string relative;          // "a/b/c.html", or "" for the root
-    bool trailing_slash = false;   // the request named a directory ("/a/b/")
+    std::string relative;         // "a/b/c.html", or "" for the root
+    bool trailing_slash = false;  // the request named a directory ("/a/b/")
 };
 
 struct PathOutcome {
@@ -31,7 +31,8 @@ struct PathOutcome {
 // `path` is the target's path without the query ("?...").
 PathOutcome normalize_path(std::string_view path);
 
-// Splits "/a/b?x=1" into "/a/b" and "x=1" (query without '?', empty if none).
+// Splits "/a/b?x=1" into "/a/b" and "x=1" (query without '?', empty if none). A query with an
+// empty path ("?x=1", from the absolute-form "http://a.example?x=1") gets the path "/".
 struct SplitTarget {
     std::string_view path;
     std::string_view query;

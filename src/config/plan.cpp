@@ -1,0 +1,161 @@
+// The resolved plan, as `bulkhead check` prints it: one aligned "label  value" line per fact.
+
+#include "config/plan.hpp"
+
+#include <sstream>
+#include <vector>
+
+namespace bulkhead::config {
+
+namespace {
+
+class PlanWriter {
+  public:
+    void heading(const std::string& text) {
+        if (out_.tellp() > 0) {
+            out_ << "\n";
+        }
+        out_ << text << "\n";
+    }
+    void line(const std::string& label, const std::string& value) {
+        out_ << "  " << label << std::string(label.size() < 16 ? 16 - label.size() : 1, ' ')
+             << value << "\n";
+    }
+    std::string str() const { return out_.str(); }
+
+  private:
+    std::ostringstream out_;
+};
+
+std::string join(const std::vector<std::string>& items, const char* separator = ", ") {
+    if (items.empty()) {
+        return "(none)";
+    }
+    std::string out = items.front();
+    for (std::size_t i = 1; i < items.size(); ++i) {
+        out += separator + items[i];
+    }
+    return out;
+}
+
+std::string join_listeners(const std::vector<ListenAddress>& addresses) {
+    std::vector<std::string> texts;
+    for (const auto& address : addresses) {
+        texts.push_back(address.text + (address.port == 0 ? " (any free port)" : ""));
+    }
+    return join(texts);
+}
+
+bool is_number(const std::string& text) {
+    return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// "alpha (uid 40101)" for a name, "uid 40101" for a number.
+std::string identity(const std::string& name, std::uint32_t id, const char* kind) {
+    std::string number = std::string(kind) + " " + std::to_string(id);
+    return is_number(name) || name.empty() ? number : name + " (" + number + ")";
+}
+
+std::string unknown_host(const UnknownHostPolicy& policy) {
+    switch (policy.status) {
+        case 0:
+            return "answered by site " + policy.site;
+        case 400:
+            return "400 Bad Request, answered by the dispatcher";
+        case 404:
+            return "404 Not Found, answered by the dispatcher";
+        default:
+            return std::to_string(policy.status) +
+                   " Misdirected Request, answered by the dispatcher";
+    }
+}
+
+void describe_server(const Config& config, PlanWriter& plan) {
+    const ServerConfig& server = config.server;
+    plan.heading("server");
+    plan.line("listen", join_listeners(server.listen));
+    plan.line("tls_listen", join_listeners(server.tls_listen));
+    plan.line("dispatcher", identity(server.user, server.uid, "uid") + ", " +
+                                identity(server.group, server.gid, "gid"));
+    plan.line("state_dir", server.state_dir);
+    plan.line("log_dir", server.log_dir + " (server log " + server.log_dir + "/bulkhead.log)");
+    plan.line("site ids", "uid >= " + std::to_string(server.min_site_uid) +
+                              ", gid >= " + std::to_string(server.min_site_gid));
+    plan.line("timeouts", "request head " + format_duration_ms(server.header_timeout_ms) +
+                              ", keep-alive " + format_duration_ms(server.keepalive_timeout_ms) +
+                              ", shutdown " + format_duration_ms(server.shutdown_timeout_ms));
+    plan.line("limits", "request head " + format_size(server.max_header_bytes) + ", body " +
+                            format_size(server.max_body_bytes) + " (default for sites)");
+    plan.line("unknown hosts", unknown_host(server.unknown_host));
+    plan.line("proxy protocol", server.proxy_protocol_from.empty()
+                                    ? std::string("not accepted")
+                                    : "from " + join(server.proxy_protocol_from));
+}
+
+std::string workers(const WorkerCounts& counts) {
+    std::string range = std::to_string(counts.min) + " to " + std::to_string(counts.max);
+    return counts.min == 0 ? range + " (none until the first request)" : range;
+}
+
+std::string fastcgi(const FastCgiConfig& config) {
+    std::string application = config.socket.empty()
+                                  ? "spawns " + join(config.command, " ") + " (" +
+                                        std::to_string(config.processes) +
+                                        (config.processes == 1 ? " process)" : " processes)")
+                                  : "connects to " + config.socket;
+    return join(config.extensions) + ": " + application + ", timeout " +
+           format_duration_ms(config.timeout_ms);
+}
+
+std::string limits(const SiteLimits& limits) {
+    return "memory " +
+           (limits.memory_bytes ? format_size(*limits.memory_bytes) : std::string("unlimited")) +
+           ", pids " + (limits.pids ? std::to_string(*limits.pids) : std::string("unlimited")) +
+           ", cpu weight " + std::to_string(limits.cpu_weight) + ", connections " +
+           std::to_string(limits.connections);
+}
+
+void describe_handlers(const SiteConfig& site, PlanWriter& plan) {
+    if (site.tls) {
+        plan.line("tls", "cert " + site.tls->cert + ", key " + site.tls->key);
+    }
+    if (site.cgi) {
+        plan.line("cgi", join(site.cgi->extensions) + ", timeout " +
+                             format_duration_ms(site.cgi->timeout_ms));
+    }
+    if (site.fastcgi) {
+        plan.line("fastcgi", fastcgi(*site.fastcgi));
+    }
+    plan.line("limits", limits(site.limits));
+}
+
+void describe_site(const Config& config, const SiteConfig& site, PlanWriter& plan) {
+    plan.heading("site " + site.name + " (line " + std::to_string(site.position.line) + ")");
+    plan.line("hosts", join(site.hosts));
+    plan.line("runs as",
+              identity(site.user, site.uid, "uid") + ", " + identity(site.group, site.gid, "gid"));
+    plan.line("root", site.root);
+    plan.line("index", join(site.index));
+    plan.line("workers", workers(site.workers));
+    plan.line("readable", join(site.readable));
+    plan.line("writable", join(site.writable));
+    plan.line("max body", format_size(site.max_body_bytes));
+    describe_handlers(site, plan);
+    const std::string& logs = config.server.log_dir;
+    plan.line("logs",
+              logs + "/" + site.name + ".access.log, " + logs + "/" + site.name + ".error.log");
+}
+
+}  // namespace
+
+std::string describe_plan(const Config& config) {
+    PlanWriter plan;
+    plan.heading("configuration " + config.path);
+    describe_server(config, plan);
+    for (const SiteConfig& site : config.sites) {
+        describe_site(config, site, plan);
+    }
+    return plan.str();
+}
+
+}  // namespace bulkhead::config

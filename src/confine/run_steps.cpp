@@ -1,0 +1,20 @@
+#include <errno.h>
+
+#include "base/log.hpp"
+#include "confine/step.hpp"
+
+namespace bulkhead::confine {
+
+Expected<void, RunFailure> run_steps(std::span<const Step> steps, const Plan& plan) {
+    for (const Step& step : steps) {
+        StepResult result = step.apply(plan);
+        if (!result) return unexpected(RunFailure{step.name, result.error()});
+    }
+    return {};
+}
+
+std::string errno_message(const std::string& call) {
+    return call + ": " + log::errno_text(errno);
+}
+
+}  // namespace bulkhead::confine

@@ -1,0 +1,184 @@
+#include "dispatcher/dispatcher.hpp"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "base/log.hpp"
+#include "base/signals.hpp"
+
+namespace bulkhead::dispatcher {
+namespace {
+
+constexpr int kMaxEvents = 256;
+constexpr int kAcceptBurst = 64;  // accepts per readiness, so one listener cannot starve others
+
+}  // namespace
+
+ipc::ConnectionMeta connection_meta(int socket, const sockaddr_storage* peer) {
+    ipc::ConnectionMeta meta;
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (peer != nullptr) {
+        meta.client = ipc::endpoint_from(*peer);
+    } else if (getpeername(socket, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+        meta.client = ipc::endpoint_from(address);
+    }
+    length = sizeof address;
+    if (getsockname(socket, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+        meta.local = ipc::endpoint_from(address);
+    }
+    return meta;
+}
+
+bool is_tcp_socket(int fd) {
+    int type = 0, domain = 0;
+    socklen_t length = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0) return false;
+    length = sizeof domain;
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) != 0) return false;
+    return type == SOCK_STREAM && (domain == AF_INET || domain == AF_INET6);
+}
+
+Dispatcher::Dispatcher(Settings settings, RoutingTable table, std::vector<UniqueFd> plain_listeners,
+                       UniqueFd master_channel)
+    : settings_(settings),
+      table_(std::move(table)),
+      listeners_(std::move(plain_listeners)),
+      master_(std::move(master_channel)),
+      signals_(block_into_signalfd({SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGPIPE})),
+      peek_buffer_(settings.max_header_bytes + ipc::kMaxCarriedBytes + 1),
+      message_buffer_(sizeof(ipc::Handback) + ipc::kMaxCarriedBytes) {}
+
+int Dispatcher::run() {
+    for (const UniqueFd& listener : listeners_) {
+        epoll_.add(listener.get(), EPOLLIN, token(Kind::listener, listener.get()));
+    }
+    for (int channel : table_.channel_fds()) epoll_.add(channel, EPOLLIN, token(Kind::worker, channel));
+    epoll_.add(master_.get(), EPOLLIN, token(Kind::master, master_.get()));
+    epoll_.add(signals_.get(), EPOLLIN, token(Kind::signals, signals_.get()));
+    log::info("serving; header timeout ", settings_.header_timeout_ms, " ms, at most ",
+              settings_.max_header_bytes, " head bytes");
+    epoll_event events[kMaxEvents];
+    while (!done_) {
+        int ready = epoll_.wait(events, next_timeout_ms());
+        for (int i = 0; i < ready; ++i) on_event(events[i].data.u64, events[i].events);
+        expire_deadlines();
+        if (stopping_ && (pending_count_ == 0 || monotonic_ms() >= stop_deadline_)) done_ = true;
+    }
+    log::info("stopped");
+    return 0;
+}
+
+void Dispatcher::on_event(std::uint64_t event_token, std::uint32_t events) {
+    int fd = static_cast<int>(event_token & 0xffffffff);
+    switch (static_cast<Kind>(event_token >> 32)) {
+        case Kind::listener: accept_from(fd); break;
+        case Kind::master: on_master_message(); break;
+        case Kind::worker: on_worker_message(fd); break;
+        case Kind::signals: on_signal(); break;
+        case Kind::client:
+            if (fd < static_cast<int>(pending_.size()) && pending_[fd]) {
+                if (pending_[fd]->lingering) {
+                    drain_lingering(*pending_[fd]);
+                } else if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+                    try_route(fd);
+                }
+            }
+            break;
+    }
+}
+
+void Dispatcher::accept_from(int listener) {
+    for (int i = 0; i < kAcceptBurst && !stopping_; ++i) {
+        sockaddr_storage peer{};
+        socklen_t length = sizeof peer;
+        int fd = accept4(listener, reinterpret_cast<sockaddr*>(&peer), &length,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                log::warning("accept: ", log::errno_text(errno), "; backing off");
+            }
+            return;  // EAGAIN: drained; other errors: the next readiness retries
+        }
+        UniqueFd socket(fd);
+        ipc::ConnectionMeta meta = connection_meta(fd, &peer);
+        admit(std::move(socket), meta, 0, {});
+    }
+}
+
+// Registers a connection in its head phase and tries to route it at once: with
+// TCP_DEFER_ACCEPT the head has usually arrived before accept returns.
+void Dispatcher::admit(UniqueFd socket, ipc::ConnectionMeta meta, std::uint16_t flags,
+                       std::string carried) {
+    int fd = socket.get();
+    if (fd >= static_cast<int>(pending_.size())) pending_.resize(fd + 1);
+    auto pending = std::make_unique<PendingConnection>();
+    pending->socket = std::move(socket);
+    pending->meta = meta;
+    pending->flags = flags;
+    pending->carried = std::move(carried);
+    pending->deadline = monotonic_ms() + settings_.header_timeout_ms;
+    pending->generation = next_generation_++;
+    pending_[fd] = std::move(pending);
+    ++pending_count_;
+    try_route(fd);
+    if (fd < static_cast<int>(pending_.size()) && pending_[fd] && !pending_[fd]->lingering) {
+        // Edge-triggered: a peek leaves the bytes queued, so level-triggered readiness
+        // would fire again at once; we want to hear only of new bytes.
+        epoll_.add(fd, EPOLLIN | EPOLLRDHUP | EPOLLET, token(Kind::client, fd));
+        timers_.emplace(pending_[fd]->deadline, fd, pending_[fd]->generation);
+    }
+}
+
+void Dispatcher::forget(int fd) {
+    if (fd >= static_cast<int>(pending_.size()) || !pending_[fd]) return;
+    epoll_.remove(fd);
+    pending_[fd].reset();
+    --pending_count_;
+}
+
+void Dispatcher::expire_deadlines() {
+    Millis now = monotonic_ms();
+    while (!timers_.empty() && std::get<0>(timers_.top()) <= now) {
+        auto [deadline, fd, generation] = timers_.top();
+        timers_.pop();
+        if (fd >= static_cast<int>(pending_.size()) || !pending_[fd]) continue;
+        PendingConnection& pending = *pending_[fd];
+        if (pending.generation != generation) continue;  // the descriptor was reused
+        if (pending.lingering) {
+            forget(fd);
+        } else {
+            answer_and_close(pending, 408);
+        }
+    }
+}
+
+int Dispatcher::next_timeout_ms() const {
+    Millis now = monotonic_ms();
+    Millis next = timers_.empty() ? now + 1000 : std::get<0>(timers_.top());
+    if (stopping_) next = std::min(next, stop_deadline_);
+    return static_cast<int>(std::clamp<Millis>(next - now, 0, 1000));
+}
+
+void Dispatcher::on_signal() {
+    while (int signal_number = read_signal(signals_.get())) {
+        if (signal_number == SIGTERM || signal_number == SIGINT) stop_accepting();
+        // SIGHUP and SIGUSR1 belong to the master; the dispatcher ignores them.
+    }
+}
+
+void Dispatcher::stop_accepting() {
+    if (stopping_) return;
+    log::info("stopping: no new connections; routing ", pending_count_, " pending");
+    stopping_ = true;
+    stop_deadline_ = monotonic_ms() + settings_.header_timeout_ms;
+    for (UniqueFd& listener : listeners_) epoll_.remove(listener.get());
+    listeners_.clear();
+}
+
+}  // namespace bulkhead::dispatcher

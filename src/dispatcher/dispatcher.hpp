@@ -1,0 +1,95 @@
+#pragma once
+// The dispatcher's event loop: accept, peek at the request head, route by name, hand the
+// socket to a worker of the site that owns it. Bytes stay in the kernel; nothing is proxied.
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "base/clock.hpp"
+#include "base/epoll.hpp"
+#include "base/unique_fd.hpp"
+#include "dispatcher/routing_table.hpp"
+#include "ipc/dispatcher_worker.hpp"
+#include "ipc/master_dispatcher.hpp"
+
+namespace bulkhead::dispatcher {
+
+struct Settings {
+    std::uint32_t header_timeout_ms = 10'000;
+    std::uint32_t max_header_bytes = 16 * 1024;
+    int unknown_host_status = 421;             // 0: route to unknown_host_site
+    std::uint32_t unknown_host_site = ipc::kNoSite;
+};
+
+// A connection in its head phase: accepted (or handed back), not yet routed.
+struct PendingConnection {
+    UniqueFd socket;
+    ipc::ConnectionMeta meta;
+    std::uint16_t flags = 0;       // ipc::ConnectionFlags
+    std::string carried;           // bytes a worker already read (handback), routed first
+    Millis deadline = 0;
+    std::uint32_t generation = 0;  // tells stale timer entries from live ones
+    bool lingering = false;        // answered and half-closed; draining until EOF or deadline
+};
+
+// Client and local address of a connected socket (`peer` if the caller already has it).
+ipc::ConnectionMeta connection_meta(int socket, const sockaddr_storage* peer = nullptr);
+// A handed-back descriptor must be a TCP connection, not whatever a worker made up.
+bool is_tcp_socket(int fd);
+
+class Dispatcher {
+public:
+    Dispatcher(Settings settings, RoutingTable table, std::vector<UniqueFd> plain_listeners,
+               UniqueFd master_channel);
+    // Runs until SIGTERM/SIGINT (graceful: stops accepting, routes what is pending) or until
+    // the master's channel closes. Returns the process exit status.
+    int run();
+
+private:
+    enum class Kind : std::uint32_t { listener, master, worker, client, signals };
+    static std::uint64_t token(Kind kind, int fd) {
+        return (static_cast<std::uint64_t>(kind) << 32) | static_cast<std::uint32_t>(fd);
+    }
+
+    void on_event(std::uint64_t token, std::uint32_t events);
+    void accept_from(int listener);
+    void admit(UniqueFd socket, ipc::ConnectionMeta meta, std::uint16_t flags, std::string carried);
+    void try_route(int fd);
+    void route_head(PendingConnection& pending, std::span<const std::byte> head_bytes);
+    void route_to_site(PendingConnection& pending, std::uint32_t site_id, std::uint16_t flags);
+    void answer_and_close(PendingConnection& pending, int status);
+    void drain_lingering(PendingConnection& pending);
+    void forget(int fd);
+    void expire_deadlines();
+    int next_timeout_ms() const;
+
+    void on_master_message();
+    void on_worker_message(int channel_fd);
+    void report_violation(std::uint32_t worker_id);
+    void on_signal();
+    void stop_accepting();
+
+    Settings settings_;
+    RoutingTable table_;
+    std::vector<UniqueFd> listeners_;
+    UniqueFd master_;
+    UniqueFd signals_;
+    Epoll epoll_;
+    std::vector<std::unique_ptr<PendingConnection>> pending_;  // indexed by descriptor number
+    std::size_t pending_count_ = 0;
+    using TimerEntry = std::tuple<Millis, int, std::uint32_t>;  // deadline, fd, generation
+    std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+    std::uint32_t next_generation_ = 1;
+    std::vector<std::byte> peek_buffer_;
+    std::vector<std::byte> message_buffer_;
+    bool stopping_ = false;
+    Millis stop_deadline_ = 0;
+    bool done_ = false;
+};
+
+}  // namespace bulkhead::dispatcher

@@ -1,0 +1,119 @@
+// Peek at the request head, find the name it asks for, and hand the socket to that site.
+
+#include <errno.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "base/log.hpp"
+#include "dispatcher/canned_response.hpp"
+#include "dispatcher/dispatcher.hpp"
+#include "proto/host.hpp"
+#include "proto/http_head.hpp"
+
+namespace bulkhead::dispatcher {
+namespace {
+
+constexpr Millis kLingerMs = 2000;  // how long a half-closed connection may drain
+
+}  // namespace
+
+void Dispatcher::try_route(int fd) {
+    PendingConnection& pending = *pending_[fd];
+    // Carried bytes (from a handback) come first; then whatever the kernel holds.
+    std::size_t carried = std::min(pending.carried.size(), peek_buffer_.size());
+    std::memcpy(peek_buffer_.data(), pending.carried.data(), carried);
+    std::size_t room = std::min<std::size_t>(settings_.max_header_bytes + 1,
+                                             peek_buffer_.size() - carried);
+    ssize_t peeked = recv(fd, peek_buffer_.data() + carried, room, MSG_PEEK);
+    bool gone = peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EINTR);
+    if (gone && carried == 0) {
+        forget(fd);  // the client went away before its head was complete
+        return;
+    }
+    std::size_t total = carried + static_cast<std::size_t>(std::max<ssize_t>(peeked, 0));
+    route_head(pending, std::span<const std::byte>(peek_buffer_.data(), total));
+}
+
+void Dispatcher::route_head(PendingConnection& pending, std::span<const std::byte> bytes) {
+    proto::HeadLimits limits;
+    limits.max_head_bytes = settings_.max_header_bytes;
+    limits.max_target_bytes = std::min<std::size_t>(8192, settings_.max_header_bytes);
+    proto::RequestHead head;
+    proto::ParseOutcome outcome = proto::parse_request_head(bytes, limits, head);
+    if (outcome.status == proto::ParseStatus::need_more) return;  // wait for more bytes
+    if (outcome.status == proto::ParseStatus::error) {
+        answer_and_close(pending, proto::http_status_for(outcome.error));
+        return;
+    }
+    std::optional<std::string_view> authority = head.routing_authority();
+    std::uint16_t flags = pending.flags & ipc::kConnectionTls;
+    if (!authority) {  // HTTP/1.0 without Host: the unknown_host policy decides
+        if (settings_.unknown_host_status != 0) return answer_and_close(pending, settings_.unknown_host_status);
+        return route_to_site(pending, settings_.unknown_host_site, flags | ipc::kServeAnyHost);
+    }
+    std::optional<std::string> host = proto::normalize_host(*authority);
+    if (!host) return answer_and_close(pending, 400);
+    if (std::optional<std::uint32_t> site = table_.route(*host)) {
+        return route_to_site(pending, *site, flags);
+    }
+    if (settings_.unknown_host_status != 0) return answer_and_close(pending, settings_.unknown_host_status);
+    route_to_site(pending, settings_.unknown_host_site, flags | ipc::kServeAnyHost);
+}
+
+void Dispatcher::route_to_site(PendingConnection& pending, std::uint32_t site_id,
+                               std::uint16_t flags) {
+    ipc::Handoff handoff;
+    handoff.flags = flags;
+    handoff.tail_bytes = static_cast<std::uint32_t>(pending.carried.size());
+    handoff.meta = pending.meta;
+    std::span<const std::byte> tail(reinterpret_cast<const std::byte*>(pending.carried.data()),
+                                    pending.carried.size());
+    // The least busy worker first; if its channel is full, the next one.
+    const WorkerChannel* tried = nullptr;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        WorkerChannel* worker = table_.least_busy(site_id, tried);
+        if (worker == nullptr) break;
+        auto sent = ipc::send_datagram(worker->channel.get(), ipc::bytes_of(handoff), tail,
+                                       pending.socket.get());
+        if (sent) {
+            ++worker->load;
+            forget(pending.socket.get());  // the worker has its own copy now
+            return;
+        }
+        tried = worker;
+    }
+    log::warning("no worker of site ", table_.site_name(site_id), " could take a connection");
+    answer_and_close(pending, 503);
+}
+
+// Writes a canned response, half-closes, and drains what the client still sends for a
+// moment: closing with unread bytes would reset the connection and could destroy the
+// response before the client reads it.
+void Dispatcher::answer_and_close(PendingConnection& pending, int status) {
+    const std::string& response = canned_response(status);
+    int fd = pending.socket.get();
+    ssize_t ignored = send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)ignored;  // a full buffer or a gone client: nothing more to do either way
+    shutdown(fd, SHUT_WR);
+    pending.lingering = true;
+    pending.carried.clear();
+    pending.deadline = monotonic_ms() + kLingerMs;
+    pending.generation = next_generation_++;
+    timers_.emplace(pending.deadline, fd, pending.generation);
+    epoll_.remove(fd);
+    epoll_.add(fd, EPOLLIN | EPOLLRDHUP, token(Kind::client, fd));
+}
+
+void Dispatcher::drain_lingering(PendingConnection& pending) {
+    char sink[4096];
+    for (int i = 0; i < 16; ++i) {
+        ssize_t got = recv(pending.socket.get(), sink, sizeof sink, MSG_DONTWAIT);
+        if (got > 0) continue;
+        if (got < 0 && errno == EAGAIN) return;
+        break;  // EOF or error: done
+    }
+    forget(pending.socket.get());
+}
+
+}  // namespace bulkhead::dispatcher

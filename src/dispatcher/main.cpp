@@ -1,0 +1,44 @@
+// bulkhead-dispatcher: executed by the master (as root, descriptors arranged); takes its
+// table from the master, confines itself, then routes connections until told to stop.
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+
+#include "base/log.hpp"
+#include "dispatcher/confinement.hpp"
+#include "dispatcher/dispatcher.hpp"
+#include "dispatcher/intake.hpp"
+#include "ipc/fd_numbers.hpp"
+
+namespace {
+
+bool is_socket(int fd) {
+    struct stat info {};
+    return fstat(fd, &info) == 0 && S_ISSOCK(info.st_mode);
+}
+
+}  // namespace
+
+int main(int argc, char**) {
+    using namespace bulkhead;
+    log::set_role("dispatcher");
+    if (argc != 1 || !is_socket(ipc::fds::kDispatcherMaster)) {
+        std::fprintf(stderr, "bulkhead-dispatcher is started by the bulkhead master; do not run it by hand\n");
+        return 2;
+    }
+    auto intake = dispatcher::receive_intake(ipc::fds::kDispatcherMaster);
+    if (!intake) {
+        log::error("start-up: ", intake.error());
+        return 3;
+    }
+    // Pre-jail: everything is received. Post-jail: no privilege, no files, no way back.
+    if (auto confined = dispatcher::confine_dispatcher(*intake); !confined) {
+        log::error("confinement failed: ", confined.error());
+        return 4;
+    }
+    dispatcher::Dispatcher loop(intake->settings, std::move(intake->table),
+                                std::move(intake->listeners), UniqueFd(ipc::fds::kDispatcherMaster));
+    return loop.run();
+}

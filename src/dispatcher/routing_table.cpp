@@ -1,0 +1,64 @@
+#include "dispatcher/routing_table.hpp"
+
+#include <algorithm>
+
+namespace bulkhead::dispatcher {
+
+void RoutingTable::add_site(std::uint32_t site_id, std::string name) {
+    if (site_names_.size() <= site_id) site_names_.resize(site_id + 1);
+    site_names_[site_id] = std::move(name);
+}
+
+bool RoutingTable::add_host(std::string_view pattern, std::uint32_t site_id) {
+    return has_site(site_id) && hosts_.add(pattern, site_id);
+}
+
+bool RoutingTable::has_site(std::uint32_t site_id) const {
+    return site_id < site_names_.size() && !site_names_[site_id].empty();
+}
+
+const std::string& RoutingTable::site_name(std::uint32_t site_id) const {
+    static const std::string unknown = "?";
+    return has_site(site_id) ? site_names_[site_id] : unknown;
+}
+
+WorkerChannel& RoutingTable::attach(std::uint32_t site_id, std::uint32_t worker_id,
+                                    UniqueFd channel) {
+    detach(worker_id);
+    workers_.push_back(WorkerChannel{worker_id, site_id, std::move(channel), 0});
+    return workers_.back();
+}
+
+void RoutingTable::detach(std::uint32_t worker_id) {
+    std::erase_if(workers_, [worker_id](const WorkerChannel& w) { return w.worker_id == worker_id; });
+}
+
+WorkerChannel* RoutingTable::worker(std::uint32_t worker_id) {
+    auto found = std::find_if(workers_.begin(), workers_.end(),
+                              [worker_id](const WorkerChannel& w) { return w.worker_id == worker_id; });
+    return found == workers_.end() ? nullptr : &*found;
+}
+
+WorkerChannel* RoutingTable::worker_by_channel(int channel_fd) {
+    auto found = std::find_if(workers_.begin(), workers_.end(), [channel_fd](const WorkerChannel& w) {
+        return w.channel.get() == channel_fd;
+    });
+    return found == workers_.end() ? nullptr : &*found;
+}
+
+std::vector<int> RoutingTable::channel_fds() const {
+    std::vector<int> fds;
+    for (const WorkerChannel& worker : workers_) fds.push_back(worker.channel.get());
+    return fds;
+}
+
+WorkerChannel* RoutingTable::least_busy(std::uint32_t site_id, const WorkerChannel* exclude) {
+    WorkerChannel* best = nullptr;
+    for (WorkerChannel& candidate : workers_) {
+        if (candidate.site_id != site_id || &candidate == exclude) continue;
+        if (best == nullptr || candidate.load < best->load) best = &candidate;
+    }
+    return best;
+}
+
+}  // namespace bulkhead::dispatcher

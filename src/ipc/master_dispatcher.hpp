@@ -1,0 +1,109 @@
+#pragma once
+// Channel master ⇄ dispatcher (SOCK_SEQPACKET, created by the master; the dispatcher's end is
+// descriptor fds::kDispatcherMaster).
+//
+// Order: settings, then any number of listener / site / host / worker_attach, then ready.
+// After ready: worker_attach and worker_detach as workers come and go. Anything the dispatcher
+// receives out of this order is fatal for it. The dispatcher sends only peer_violation.
+
+#include <cstdint>
+
+#include "ipc/message.hpp"
+
+namespace bulkhead::ipc {
+
+enum class MasterDispatcherType : std::uint16_t {
+    settings = 1,   // master → dispatcher: identity, jail, limits, unknown-host policy
+    listener,       // master → dispatcher: a listening socket                 [descriptor]
+    site,           // master → dispatcher: a site's id and name
+    host,           // master → dispatcher: one host pattern of a site
+    worker_attach,  // master → dispatcher: a worker's channel (dispatcher end) [descriptor]
+    worker_detach,  // master → dispatcher: that worker is gone; forget its channel
+    ready,          // master → dispatcher: the table is complete; start serving
+    peer_violation, // dispatcher → master: a worker broke the dispatcher_worker protocol;
+                    // the master kills it (DESIGN.md, "Messages between roles")
+    end_,
+};
+
+inline constexpr std::uint32_t kNoSite = 0xffffffff;
+
+struct DispatcherSettings {
+    static constexpr auto kType = MasterDispatcherType::settings;
+    static constexpr bool kTakesFd = false;
+    MasterDispatcherType type = kType;
+    std::uint16_t unknown_host_status = 421;  // 400, 404 or 421; 0: route to unknown_host_site
+    std::uint32_t unknown_host_site = kNoSite;
+    std::uint32_t uid = 0;                    // server.user: the dispatcher drops to it
+    std::uint32_t gid = 0;
+    std::uint32_t header_timeout_ms = 10'000;
+    std::uint32_t max_header_bytes = 16 * 1024;
+    char jail_dir[256] = {};                  // the empty directory it chroots into
+};
+
+struct ListenerMessage {
+    static constexpr auto kType = MasterDispatcherType::listener;
+    static constexpr bool kTakesFd = true;
+    MasterDispatcherType type = kType;
+    std::uint8_t tls = 0;  // 1: TLS listener (route by SNI); 0: plaintext HTTP
+    std::uint8_t reserved = 0;
+};
+
+struct SiteRoute {
+    static constexpr auto kType = MasterDispatcherType::site;
+    static constexpr bool kTakesFd = false;
+    MasterDispatcherType type = kType;
+    std::uint16_t reserved = 0;
+    std::uint32_t site_id = 0;
+    char name[64] = {};
+};
+
+struct HostRoute {
+    static constexpr auto kType = MasterDispatcherType::host;
+    static constexpr bool kTakesFd = false;
+    MasterDispatcherType type = kType;
+    std::uint16_t reserved = 0;
+    std::uint32_t site_id = 0;
+    char pattern[256] = {};  // "alpha.example" or "*.alpha.example", normalized
+};
+
+struct WorkerAttach {
+    static constexpr auto kType = MasterDispatcherType::worker_attach;
+    static constexpr bool kTakesFd = true;
+    MasterDispatcherType type = kType;
+    std::uint16_t reserved = 0;
+    std::uint32_t site_id = 0;
+    std::uint32_t worker_id = 0;  // unique for the master's lifetime
+};
+
+struct WorkerDetach {
+    static constexpr auto kType = MasterDispatcherType::worker_detach;
+    static constexpr bool kTakesFd = false;
+    MasterDispatcherType type = kType;
+    std::uint16_t reserved = 0;
+    std::uint32_t worker_id = 0;
+};
+
+struct DispatcherReady {
+    static constexpr auto kType = MasterDispatcherType::ready;
+    static constexpr bool kTakesFd = false;
+    MasterDispatcherType type = kType;
+};
+
+struct PeerViolation {
+    static constexpr auto kType = MasterDispatcherType::peer_violation;
+    static constexpr bool kTakesFd = false;
+    MasterDispatcherType type = kType;
+    std::uint16_t reserved = 0;
+    std::uint32_t worker_id = 0;
+};
+
+static_assert(sizeof(DispatcherSettings) == 280);
+static_assert(sizeof(PeerViolation) == 8);
+static_assert(sizeof(ListenerMessage) == 4);
+static_assert(sizeof(SiteRoute) == 72);
+static_assert(sizeof(HostRoute) == 264);
+static_assert(sizeof(WorkerAttach) == 12);
+static_assert(sizeof(WorkerDetach) == 8);
+static_assert(sizeof(DispatcherReady) == 2);
+
+}  // namespace bulkhead::ipc

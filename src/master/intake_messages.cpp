@@ -1,0 +1,135 @@
+// What the master tells each role: its slice of the configuration, and the dispatcher the
+// comings and goings of workers. Sends only; the master reads nothing but the dispatcher's
+// fixed-size reports (on_dispatcher_report).
+
+#include <signal.h>
+
+#include <stdexcept>
+
+#include "base/log.hpp"
+#include "ipc/master_dispatcher.hpp"
+#include "ipc/master_worker.hpp"
+#include "master/supervisor.hpp"
+#include "proto/http_head.hpp"
+
+namespace bulkhead::master {
+namespace {
+
+constexpr int kSendTimeoutMs = 5000;  // a role that does not read its intake is broken
+
+template <typename Message>
+bool send(int channel, const Message& message, int fd = -1) {
+    return ipc::send_datagram_waiting(channel, ipc::bytes_of(message), fd, kSendTimeoutMs).has_value();
+}
+
+}  // namespace
+
+void Supervisor::send_worker_intake(const Slot& slot) {
+    const config::SiteConfig& site = *sites_[slot.site_id].config;
+    const config::ServerConfig& server = config_.server;
+    ipc::WorkerSettings settings;
+    settings.site_id = slot.site_id;
+    settings.worker_id = slot.worker_id;
+    settings.header_timeout_ms = static_cast<std::uint32_t>(server.header_timeout_ms);
+    settings.keepalive_timeout_ms = static_cast<std::uint32_t>(server.keepalive_timeout_ms);
+    settings.max_header_bytes = static_cast<std::uint32_t>(server.max_header_bytes);
+    settings.max_connections = site.limits.connections;
+    settings.max_body_bytes = site.max_body_bytes;
+    bool ok = ipc::set_text(settings.name, site.name) && ipc::set_text(settings.root, site.root) &&
+              send(slot.channel.get(), settings);
+    for (const std::string& host : site.hosts) {
+        ipc::WorkerHost message;
+        ok = ok && ipc::set_text(message.pattern, host) && send(slot.channel.get(), message);
+    }
+    for (const std::string& index : site.index) {
+        ipc::WorkerIndex message;
+        ok = ok && ipc::set_text(message.file_name, index) && send(slot.channel.get(), message);
+    }
+    ok = ok && send(slot.channel.get(), ipc::WorkerReady{});
+    if (!ok) log::error("could not send its configuration to ", describe(slot), "; it will exit");
+}
+
+void Supervisor::send_dispatcher_intake(const Slot& slot) {
+    const config::ServerConfig& server = config_.server;
+    int channel = slot.channel.get();
+    ipc::DispatcherSettings settings;
+    settings.uid = server.uid;
+    settings.gid = server.gid;
+    settings.header_timeout_ms = static_cast<std::uint32_t>(server.header_timeout_ms);
+    settings.max_header_bytes = static_cast<std::uint32_t>(server.max_header_bytes);
+    settings.unknown_host_status = static_cast<std::uint16_t>(server.unknown_host.status);
+    for (std::uint32_t id = 0; id < sites_.size(); ++id) {
+        if (sites_[id].config->name == server.unknown_host.site) settings.unknown_host_site = id;
+    }
+    bool ok = ipc::set_text(settings.jail_dir, jail_dir_) && send(channel, settings);
+    for (const Listener& listener : listeners_) {
+        ipc::ListenerMessage message;
+        message.tls = listener.tls ? 1 : 0;
+        ok = ok && send(channel, message, listener.socket.get());
+    }
+    for (std::uint32_t id = 0; id < sites_.size(); ++id) {
+        ipc::SiteRoute site;
+        site.site_id = id;
+        ok = ok && ipc::set_text(site.name, sites_[id].config->name) && send(channel, site);
+        for (const std::string& pattern : sites_[id].config->hosts) {
+            ipc::HostRoute host;
+            host.site_id = id;
+            ok = ok && ipc::set_text(host.pattern, pattern) && send(channel, host);
+        }
+    }
+    for (const Slot& worker : slots_) {
+        if (worker.role != Role::worker || worker.pid == 0) continue;
+        ipc::WorkerAttach attach;
+        attach.site_id = worker.site_id;
+        attach.worker_id = worker.worker_id;
+        ok = ok && send(channel, attach, worker.dispatcher_end.get());
+    }
+    ok = ok && send(channel, ipc::DispatcherReady{});
+    if (!ok) log::error("could not send its configuration to the dispatcher; it will exit");
+}
+
+void Supervisor::attach_to_dispatcher(const Slot& worker) {
+    const Slot& dispatcher = slots_.front();
+    if (dispatcher.pid == 0 || !dispatcher.channel) return;  // its intake will include this worker
+    ipc::WorkerAttach attach;
+    attach.site_id = worker.site_id;
+    attach.worker_id = worker.worker_id;
+    if (!send(dispatcher.channel.get(), attach, worker.dispatcher_end.get())) {
+        log::error("could not tell the dispatcher about ", describe(worker));
+    }
+}
+
+void Supervisor::detach_from_dispatcher(const Slot& worker) {
+    const Slot& dispatcher = slots_.front();
+    if (dispatcher.pid == 0 || !dispatcher.channel) return;
+    ipc::WorkerDetach detach;
+    detach.worker_id = worker.worker_id;
+    send(dispatcher.channel.get(), detach);
+}
+
+// The dispatcher reports workers that broke the protocol; the master kills them (and the
+// supervisor replaces them). Anything else from the dispatcher is a violation of its own.
+void Supervisor::on_dispatcher_report() {
+    Slot& dispatcher = dispatcher_slot();
+    std::byte buffer[64];
+    auto datagram = ipc::receive_datagram(dispatcher.channel.get(), buffer);
+    if (!datagram) {
+        if (datagram.error() != ipc::ChannelError::would_block) epoll_.remove(dispatcher.channel.get());
+        return;  // closed: its exit status arrives with SIGCHLD
+    }
+    auto violation = ipc::decode<ipc::PeerViolation>(std::span<const std::byte>(buffer, datagram->size),
+                                                     datagram->fd.valid());
+    if (!violation) {
+        log::error("the dispatcher sent a malformed message; killing it");
+        kill(dispatcher.pid, SIGKILL);
+        return;
+    }
+    for (Slot& slot : slots_) {
+        if (slot.role == Role::worker && slot.worker_id == violation->worker_id && slot.pid > 0) {
+            log::error(describe(slot), " broke the dispatcher protocol; killing it");
+            kill(slot.pid, SIGKILL);
+        }
+    }
+}
+
+}  // namespace bulkhead::master

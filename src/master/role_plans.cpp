@@ -1,0 +1,80 @@
+#include "master/role_plans.hpp"
+
+#include <sys/resource.h>
+
+#include "ipc/fd_numbers.hpp"
+
+namespace bulkhead::master {
+namespace {
+
+// A worker is confined before exec down to its identity (steps 1–6 of DESIGN.md; cgroups
+// and namespaces join this list as their step files arrive). The worker applies the rest itself.
+constexpr confine::Step kWorkerSteps[] = {
+    {"descriptors", confine::apply_descriptors},
+    {"resource limits", confine::apply_resource_limits},
+    {"bounding set", confine::apply_bounding_set},  // needs CAP_SETPCAP: before identity
+    {"identity", confine::apply_identity},
+    {"capabilities", confine::apply_capabilities},
+};
+
+// The dispatcher needs root after exec for one thing, chroot into its jail, so it drops its
+// identity itself (dispatcher/confinement.cpp) before reading any network input.
+constexpr confine::Step kDispatcherSteps[] = {
+    {"descriptors", confine::apply_descriptors},
+    {"resource limits", confine::apply_resource_limits},
+};
+
+std::vector<confine::DescriptorMove> layout(const RoleDescriptors& d, bool worker) {
+    std::vector<confine::DescriptorMove> moves = {
+        {d.null_device, 0}, {d.null_device, 1}, {d.log, 2}, {d.master_channel, ipc::fds::kWorkerMaster}};
+    if (worker) {
+        moves.push_back({d.dispatcher_channel, ipc::fds::kWorkerDispatcher});
+        moves.push_back({d.access_log, ipc::fds::kWorkerAccessLog});
+    }
+    return moves;
+}
+
+}  // namespace
+
+std::span<const confine::Step> worker_pre_exec_steps() { return kWorkerSteps; }
+std::span<const confine::Step> dispatcher_pre_exec_steps() { return kDispatcherSteps; }
+
+SpawnRequest worker_spawn_request(const config::Config& config, const config::SiteConfig& site,
+                                  const std::string& executable, const RoleDescriptors& descriptors) {
+    SpawnRequest request;
+    request.executable = executable;
+    request.process_name = "bulkhead-worker";
+    request.steps = kWorkerSteps;
+    confine::Plan& plan = request.plan;
+    plan.who = "worker of site " + site.name;
+    plan.descriptors = layout(descriptors, true);
+    plan.limits = {
+        {RLIMIT_CORE, 0, 0},              // a core dump would hold request data and keys
+        {RLIMIT_NOFILE, 65536, 65536},    // one descriptor per connection and file
+    };
+    plan.uid = site.uid;
+    plan.gid = site.gid;
+    plan.min_uid = config.server.min_site_uid;
+    plan.min_gid = config.server.min_site_gid;
+    return request;
+}
+
+SpawnRequest dispatcher_spawn_request(const config::Config& config, const std::string& executable,
+                                      const RoleDescriptors& descriptors) {
+    SpawnRequest request;
+    request.executable = executable;
+    request.process_name = "bulkhead-dispatcher";
+    request.steps = kDispatcherSteps;
+    confine::Plan& plan = request.plan;
+    plan.who = "dispatcher";
+    plan.descriptors = layout(descriptors, false);
+    plan.limits = {
+        {RLIMIT_CORE, 0, 0},
+        {RLIMIT_NOFILE, 262144, 262144},  // every connection in its head phase is one
+    };
+    plan.uid = config.server.uid;
+    plan.gid = config.server.gid;
+    return request;
+}
+
+}  // namespace bulkhead::master

@@ -1,0 +1,31 @@
+#pragma once
+// What each role starts with: its descriptor layout, resource limits, identity, and the
+// pre-exec confinement steps the master's child runs for it.
+
+#include <span>
+#include <string>
+
+#include "config/model.hpp"
+#include "confine/step.hpp"
+#include "master/spawn.hpp"
+
+namespace bulkhead::master {
+
+// The parent's descriptors a role inherits; -1 where the role takes none.
+struct RoleDescriptors {
+    int null_device = -1;        // → 0 and 1
+    int log = -1;                // → 2: the server log (dispatcher) or the site's error log
+    int master_channel = -1;     // → 3
+    int dispatcher_channel = -1; // → 4 (workers)
+    int access_log = -1;         // → 5 (workers)
+};
+
+std::span<const confine::Step> worker_pre_exec_steps();
+std::span<const confine::Step> dispatcher_pre_exec_steps();
+
+SpawnRequest worker_spawn_request(const config::Config& config, const config::SiteConfig& site,
+                                  const std::string& executable, const RoleDescriptors& descriptors);
+SpawnRequest dispatcher_spawn_request(const config::Config& config, const std::string& executable,
+                                      const RoleDescriptors& descriptors);
+
+}  // namespace bulkhead::master

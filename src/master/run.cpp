@@ -1,0 +1,91 @@
+// `bulkhead run`: validate, prepare, open the listeners, and supervise until stopped.
+
+#include <limits.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+#include "base/log.hpp"
+#include "config/load.hpp"
+#include "config/plan.hpp"
+#include "master/commands.hpp"
+#include "master/filesystem.hpp"
+#include "master/listeners.hpp"
+#include "master/supervisor.hpp"
+
+namespace bulkhead::master {
+namespace {
+
+std::string own_directory() {
+    char path[PATH_MAX];
+    ssize_t length = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (length <= 0) throw std::runtime_error("cannot find my own executable in /proc/self/exe");
+    std::string self(path, static_cast<std::size_t>(length));
+    return self.substr(0, self.rfind('/'));
+}
+
+// The role executables sit next to bulkhead; the roles run them after dropping root, so
+// every directory on the way must be searchable by other users.
+Executables find_executables() {
+    std::string directory = own_directory();
+    Executables executables{directory + "/bulkhead-dispatcher", directory + "/bulkhead-worker"};
+    for (const std::string& path : {executables.dispatcher, executables.worker}) {
+        if (std::string problem = unreachable_for_others(path); !problem.empty()) {
+            throw std::runtime_error("the site users cannot run " + path + ": " + problem +
+                                     "; install bulkhead where every user may execute it");
+        }
+    }
+    return executables;
+}
+
+int serve(const config::Config& config) {
+    std::string jail = prepare_state_dirs(config);
+    Executables executables = find_executables();
+    std::vector<Listener> listeners = open_listeners(config.server);
+    for (const Listener& listener : listeners) log::info("listening on ", listener.bound, " (http)");
+    if (!config.server.tls_listen.empty()) {
+        log::warning("server.tls_listen is set, but TLS is not available in this version; "
+                     "those addresses are not opened");
+    }
+    Supervisor supervisor(config, std::move(listeners), jail, executables);
+    return supervisor.run();
+}
+
+}  // namespace
+
+int run_command(const std::string& config_path) {
+    log::set_role("master");
+    auto config = config::load_config_file(config_path);
+    if (!config) {
+        for (const config::Problem& problem : config.error()) {
+            std::fprintf(stderr, "%s\n", problem.to_string().c_str());
+        }
+        return kExitConfiguration;
+    }
+    if (geteuid() != 0) {
+        std::fprintf(stderr, "bulkhead: must be started as root: it runs each site's workers as the "
+                             "site's own user and cannot switch users otherwise\n");
+        return kExitStartup;
+    }
+    try {
+        return serve(*config);
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "bulkhead: %s\n", error.what());
+        return kExitStartup;
+    }
+}
+
+int check_command(const std::string& config_path) {
+    auto config = config::load_config_file(config_path);
+    if (!config) {
+        for (const config::Problem& problem : config.error()) {
+            std::fprintf(stderr, "%s\n", problem.to_string().c_str());
+        }
+        return 1;
+    }
+    std::fputs(config::describe_plan(*config).c_str(), stdout);
+    return 0;
+}
+
+}  // namespace bulkhead::master

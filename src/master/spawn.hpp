@@ -1,0 +1,36 @@
+#pragma once
+// Fork, confine, exec: how every role starts (DESIGN.md, "Confinement steps"). The child runs
+// the pre-exec steps while it is still the master's image, then executes the role's own
+// executable, so the role starts with a fresh address space that holds nothing of the
+// master's memory: no other site's configuration, no other site's key.
+
+#include <sys/types.h>
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/expected.hpp"
+#include "confine/step.hpp"
+
+namespace bulkhead::master {
+
+// A child that fails step i exits with kStepFailureBase + i, after writing the reason to its
+// stderr; a failed exec exits with kExecFailure.
+inline constexpr int kStepFailureBase = 100;
+inline constexpr int kExecFailure = 127;
+
+struct SpawnRequest {
+    std::string executable;               // absolute path of the role's executable
+    std::string process_name;             // argv[0], shown by ps: "bulkhead-worker"
+    confine::Plan plan;
+    std::span<const confine::Step> steps;  // pre-exec steps, in order
+};
+
+// Returns the child's pid; the parent's descriptors are untouched.
+Expected<pid_t, std::string> spawn_role(const SpawnRequest& request);
+
+// "exited with status 3", "killed by signal 9 (Killed)", "failed confinement step identity"
+std::string describe_exit(int wait_status, std::span<const confine::Step> steps);
+
+}  // namespace bulkhead::master

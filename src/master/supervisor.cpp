@@ -1,0 +1,202 @@
+#include "master/supervisor.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "base/log.hpp"
+#include "base/signals.hpp"
+#include "ipc/channel.hpp"
+#include "ipc/fd_numbers.hpp"
+#include "master/role_plans.hpp"
+#include "master/spawn.hpp"
+
+namespace bulkhead::master {
+namespace {
+
+constexpr Millis kHealthyAfterMs = 10'000;  // a process that lived this long starts afresh
+constexpr Millis kMaxBackoffMs = 30'000;
+constexpr Millis kFirstBackoffMs = 250;
+constexpr Millis kConfinementBackoffMs = 1000;  // never a hot loop on a broken host
+
+Millis backoff_for(unsigned rapid_failures) {
+    if (rapid_failures == 0) return 0;
+    Millis delay = kFirstBackoffMs << std::min(rapid_failures - 1, 10u);
+    return std::min(delay, kMaxBackoffMs);
+}
+
+}  // namespace
+
+Supervisor::Supervisor(const config::Config& config, std::vector<Listener> listeners,
+                       std::string jail_dir, Executables executables)
+    : config_(config),
+      listeners_(std::move(listeners)),
+      jail_dir_(std::move(jail_dir)),
+      executables_(std::move(executables)),
+      null_device_(open("/dev/null", O_RDWR | O_CLOEXEC)),
+      signals_(block_into_signalfd({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGPIPE})) {
+    for (const config::SiteConfig& site : config_.sites) {
+        sites_.push_back(SiteRuntime{&site, open_site_logs(config_.server, site)});
+    }
+    slots_.push_back(Slot{Role::dispatcher});
+    for (std::uint32_t site_id = 0; site_id < sites_.size(); ++site_id) {
+        // workers.min processes, and at least one until pools start on demand.
+        std::uint32_t count = std::max<std::uint32_t>(1, sites_[site_id].config->workers.min);
+        for (std::uint32_t i = 0; i < count; ++i) slots_.push_back(Slot{Role::worker, site_id});
+    }
+}
+
+int Supervisor::run() {
+    epoll_.add(signals_.get(), EPOLLIN, 0);
+    for (Slot& slot : slots_) {
+        if (slot.role == Role::worker) start_worker(slot);
+    }
+    start_dispatcher(dispatcher_slot());
+    log::info("started ", sites_.size(), " site(s), ", slots_.size() - 1, " worker(s)");
+    epoll_event events[16];
+    while (!done_) {
+        int ready = epoll_.wait(events, next_timeout_ms());
+        for (int i = 0; i < ready; ++i) {
+            if (events[i].data.u64 == 0) {
+                on_signal();
+            } else {
+                on_dispatcher_report();
+            }
+        }
+        if (stopping_) {
+            advance_stop();
+        } else {
+            restart_due();
+        }
+    }
+    log::info("stopped");
+    return 0;
+}
+
+std::string Supervisor::describe(const Slot& slot) const {
+    if (slot.role == Role::dispatcher) return "dispatcher";
+    return "worker " + std::to_string(slot.worker_id) + " of site " + sites_[slot.site_id].config->name;
+}
+
+Supervisor::Slot* Supervisor::slot_by_pid(pid_t pid) {
+    auto found = std::find_if(slots_.begin(), slots_.end(), [pid](const Slot& s) { return s.pid == pid; });
+    return found == slots_.end() ? nullptr : &*found;
+}
+
+void Supervisor::start_worker(Slot& slot) {
+    auto control = ipc::make_channel_pair();
+    auto traffic = ipc::make_channel_pair();
+    if (!control || !traffic) throw std::runtime_error("socketpair failed");
+    const SiteRuntime& site = sites_[slot.site_id];
+    slot.worker_id = next_worker_id_++;
+    RoleDescriptors descriptors{null_device_.get(), site.logs.error.get(), control->second.get(),
+                                traffic->second.get(), site.logs.access.get()};
+    SpawnRequest request = worker_spawn_request(config_, *site.config, executables_.worker, descriptors);
+    auto pid = spawn_role(request);
+    if (!pid) throw std::runtime_error("cannot start a worker of " + site.config->name + ": " + pid.error());
+    slot.pid = *pid;
+    slot.started = monotonic_ms();
+    slot.channel = std::move(control->first);
+    slot.dispatcher_end = std::move(traffic->first);
+    log::info("started ", describe(slot), " as pid ", slot.pid, " (uid ", site.config->uid, ")");
+    send_worker_intake(slot);
+    attach_to_dispatcher(slot);
+}
+
+void Supervisor::start_dispatcher(Slot& slot) {
+    auto control = ipc::make_channel_pair();
+    if (!control) throw std::runtime_error("socketpair failed");
+    RoleDescriptors descriptors{null_device_.get(), STDERR_FILENO, control->second.get(), -1, -1};
+    SpawnRequest request = dispatcher_spawn_request(config_, executables_.dispatcher, descriptors);
+    auto pid = spawn_role(request);
+    if (!pid) throw std::runtime_error("cannot start the dispatcher: " + pid.error());
+    slot.pid = *pid;
+    slot.started = monotonic_ms();
+    slot.channel = std::move(control->first);
+    log::info("started dispatcher as pid ", slot.pid, " (uid ", config_.server.uid, ", root ", jail_dir_, ")");
+    send_dispatcher_intake(slot);
+    epoll_.add(slot.channel.get(), EPOLLIN, 1);
+}
+
+void Supervisor::on_signal() {
+    while (int signal_number = read_signal(signals_.get())) {
+        switch (signal_number) {
+            case SIGCHLD: reap_children(); break;
+            case SIGTERM:
+            case SIGINT: begin_stop(); break;
+            case SIGQUIT:
+                log::info("SIGQUIT: stopping at once");
+                for (Slot& slot : slots_) {
+                    if (slot.pid > 0) kill(slot.pid, SIGKILL);
+                }
+                done_ = true;
+                break;
+            case SIGHUP:
+                log::warning("SIGHUP: reloading the configuration is not supported yet; restart bulkhead to apply changes");
+                break;
+            case SIGUSR1:
+                log::warning("SIGUSR1: reopening logs is not supported yet (log files are appended to)");
+                break;
+            default: break;
+        }
+    }
+}
+
+void Supervisor::reap_children() {
+    for (;;) {
+        int status = 0;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid <= 0) return;
+        if (Slot* slot = slot_by_pid(pid)) on_exit(*slot, status);
+    }
+}
+
+void Supervisor::on_exit(Slot& slot, int wait_status) {
+    std::span<const confine::Step> steps =
+        slot.role == Role::worker ? worker_pre_exec_steps() : dispatcher_pre_exec_steps();
+    std::string how = describe_exit(wait_status, steps);
+    Millis now = monotonic_ms();
+    if (slot.role == Role::worker) detach_from_dispatcher(slot);
+    if (slot.role == Role::dispatcher) epoll_.remove(slot.channel.get());
+    slot.pid = 0;
+    slot.channel.reset();
+    slot.dispatcher_end.reset();
+    if (stopping_) {
+        log::info(describe(slot), " ", how);
+        return;
+    }
+    if (now - slot.started >= kHealthyAfterMs) slot.rapid_failures = 0;
+    Millis delay = backoff_for(slot.rapid_failures++);
+    bool confinement = WIFEXITED(wait_status) && WEXITSTATUS(wait_status) >= kStepFailureBase;
+    if (confinement) delay = std::max(delay, kConfinementBackoffMs);
+    slot.restart_at = now + delay;
+    log::warning(describe(slot), " ", how, "; restarting in ", delay, " ms");
+}
+
+void Supervisor::restart_due() {
+    Millis now = monotonic_ms();
+    for (Slot& slot : slots_) {
+        if (slot.pid != 0 || slot.restart_at > now) continue;
+        try {
+            slot.role == Role::worker ? start_worker(slot) : start_dispatcher(slot);
+        } catch (const std::exception& error) {
+            log::error(error.what());
+            slot.restart_at = now + backoff_for(++slot.rapid_failures);
+        }
+    }
+}
+
+int Supervisor::next_timeout_ms() const {
+    Millis now = monotonic_ms();
+    Millis next = now + 1000;
+    for (const Slot& slot : slots_) {
+        if (slot.pid == 0 && !stopping_) next = std::min(next, slot.restart_at);
+    }
+    return static_cast<int>(std::clamp<Millis>(next - now, 0, 1000));
+}
+
+}  // namespace bulkhead::master

@@ -1,0 +1,92 @@
+#pragma once
+// The master's supervisor: starts the dispatcher and every site's workers, replaces whatever
+// dies (with back-off), and stops everything gracefully. It reads only its children's exit
+// statuses, signals, and the dispatcher's fixed-size reports; never a client's byte.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/clock.hpp"
+#include "base/epoll.hpp"
+#include "base/unique_fd.hpp"
+#include "config/model.hpp"
+#include "master/filesystem.hpp"
+#include "master/listeners.hpp"
+
+namespace bulkhead::master {
+
+struct Executables {
+    std::string dispatcher;  // absolute paths, checked to be reachable by unprivileged users
+    std::string worker;
+};
+
+class Supervisor {
+public:
+    Supervisor(const config::Config& config, std::vector<Listener> listeners, std::string jail_dir,
+               Executables executables);
+    // Runs until a graceful stop completes (0) or SIGQUIT (0). Start-up failures throw.
+    int run();
+
+private:
+    enum class Role { dispatcher, worker };
+
+    // One supervised process. A slot outlives the processes that fill it: a replacement
+    // takes the same slot with new channels.
+    struct Slot {
+        Role role = Role::worker;
+        std::uint32_t site_id = 0;
+        std::uint32_t worker_id = 0;  // workers: new with every process
+        pid_t pid = 0;                // 0: not running
+        UniqueFd channel;             // the master's end of master_worker / master_dispatcher
+        UniqueFd dispatcher_end;      // workers: the dispatcher's end of dispatcher_worker
+        Millis started = 0;
+        Millis restart_at = 0;        // when not running: when to start again
+        unsigned rapid_failures = 0;  // exits soon after start, for back-off
+    };
+
+    struct SiteRuntime {
+        const config::SiteConfig* config = nullptr;
+        SiteLogs logs;
+    };
+
+    void start_worker(Slot& slot);
+    void start_dispatcher(Slot& slot);
+    void send_worker_intake(const Slot& slot);
+    void send_dispatcher_intake(const Slot& slot);
+    void attach_to_dispatcher(const Slot& worker);
+    void detach_from_dispatcher(const Slot& worker);
+
+    void on_signal();
+    void reap_children();
+    void on_exit(Slot& slot, int wait_status);
+    void restart_due();
+    void on_dispatcher_report();
+    void begin_stop();
+    void advance_stop();
+    int next_timeout_ms() const;
+    Slot* slot_by_pid(pid_t pid);
+    Slot& dispatcher_slot() { return slots_.front(); }
+    std::string describe(const Slot& slot) const;
+
+    const config::Config& config_;
+    std::vector<Listener> listeners_;
+    std::string jail_dir_;
+    Executables executables_;
+    std::vector<SiteRuntime> sites_;
+    std::vector<Slot> slots_;  // [0] is the dispatcher
+    UniqueFd null_device_;
+    UniqueFd signals_;
+    Epoll epoll_;
+    std::uint32_t next_worker_id_ = 1;
+    bool stopping_ = false;
+    bool workers_told_ = false;
+    Millis stop_deadline_ = 0;
+    Millis workers_stop_at_ = 0;
+    bool done_ = false;
+};
+
+}  // namespace bulkhead::master

@@ -1,0 +1,300 @@
+#include "worker/connection.hpp"
+
+#include <errno.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "worker/response_head.hpp"
+
+namespace bulkhead::worker {
+namespace {
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::uint64_t kInlineBodyBytes = 16 * 1024;  // small files go out in the head's write
+constexpr Millis kLingerMs = 2000;
+
+std::span<const std::byte> bytes_of(const std::string& text, std::size_t from) {
+    return {reinterpret_cast<const std::byte*>(text.data()) + from, text.size() - from};
+}
+
+}  // namespace
+
+Connection::Connection(UniqueFd socket, const ipc::ConnectionMeta& meta, std::uint16_t flags,
+                       std::string carried, ConnectionContext context)
+    : socket_(std::move(socket)),
+      meta_(meta),
+      flags_(flags),
+      context_(context),
+      in_(std::move(carried)) {
+    head_started_ = monotonic_ms();
+    set_deadline(head_started_ + context_.site.header_timeout_ms);
+}
+
+Connection::Verdict Connection::advance() {
+    for (;;) {
+        std::uint64_t before = progress_;
+        Verdict verdict = Verdict::keep;
+        switch (state_) {
+            case State::head:
+                verdict = advance_head();
+                break;
+            case State::body:
+                verdict = advance_body();
+                break;
+            case State::write:
+                verdict = advance_write();
+                break;
+            case State::linger:
+                verdict = advance_linger();
+                break;
+        }
+        if (verdict != Verdict::keep)
+            return verdict;
+        // Stop when a step made no progress: it is waiting for the socket.
+        if (progress_ == before)
+            return Verdict::keep;
+    }
+}
+
+Connection::Io Connection::read_more() {
+    if (in_start_ > 0 && in_start_ == in_.size()) {
+        in_.clear();
+        in_start_ = 0;
+    }
+    std::size_t old_size = in_.size();
+    in_.resize(old_size + kReadChunk);
+    ssize_t got = recv(socket_.get(), in_.data() + old_size, kReadChunk, 0);
+    in_.resize(old_size + static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
+    if (got > 0) {
+        ++progress_;
+        return Io::progress;
+    }
+    if (got < 0 && (errno == EAGAIN || errno == EINTR))
+        return Io::would_block;
+    return Io::closed;
+}
+
+Connection::Verdict Connection::advance_head() {
+    proto::HeadLimits limits;
+    limits.max_head_bytes = context_.site.max_header_bytes;
+    limits.max_target_bytes = std::min<std::size_t>(8192, limits.max_head_bytes);
+    proto::RequestHead head;
+    auto outcome = proto::parse_request_head(bytes_of(in_, in_start_), limits, head);
+    if (outcome.status == proto::ParseStatus::complete)
+        return on_head(head, outcome.consumed);
+    if (outcome.status == proto::ParseStatus::error)
+        return fail(proto::http_status_for(outcome.error));
+    if (stopping_ && in_start_ == in_.size())
+        return Verdict::close;  // idle during shutdown
+    std::size_t had = in_.size() - in_start_;
+    Io io = read_more();
+    if (io == Io::closed)
+        return Verdict::close;
+    if (io == Io::would_block)
+        return Verdict::keep;
+    if (had == 0) {  // the first bytes of a new request: its head must arrive in time
+        head_started_ = monotonic_ms();
+        set_deadline(head_started_ + context_.site.header_timeout_ms);
+    }
+    return Verdict::keep;  // advance() parses again
+}
+
+bool Connection::host_is_ours(const proto::RequestHead& head, int& error_status) const {
+    bool any_host = (flags_ & ipc::kServeAnyHost) && requests_served_ == 0;
+    std::optional<std::string_view> authority = head.routing_authority();
+    if (!authority)
+        return any_host;  // HTTP/1.0 without Host
+    std::optional<std::string> host = proto::normalize_host(*authority);
+    if (!host) {
+        error_status = 400;
+        return true;
+    }
+    return any_host || context_.site.owns(*host);
+}
+
+Connection::Verdict Connection::on_head(const proto::RequestHead& head, std::size_t head_bytes) {
+    int error_status = 0;
+    if (!host_is_ours(head, error_status)) {
+        // Not consumed: the whole request goes back with the socket.
+        return stopping_ ? fail(421) : Verdict::handback;
+    }
+    if (error_status != 0)
+        return fail(error_status);
+    record_ = AccessRecord{};
+    record_.request_line = std::string(head.method) + " " + std::string(head.target) + " HTTP/1." +
+                           std::to_string(head.version_minor);
+    record_.referer = std::string(head.field("Referer").value_or(""));
+    record_.user_agent = std::string(head.field("User-Agent").value_or(""));
+    record_.started_us = monotonic_us();
+    record_.client = meta_.client;
+    body_ = RequestBody(head, context_.site.max_body_bytes);
+    if (body_.declared_too_large())
+        return fail(413);
+    bool keep_alive = head.keep_alive() && !stopping_;
+    bool has_body = body_.present();
+    // A body sent to a static resource is read and dropped; for any method but GET and
+    // HEAD (which get 405 anyway) the connection is closed instead of reading it.
+    bool drain =
+        has_body && (head.method == "GET" || head.method == "HEAD") && !head.expect_continue;
+    if (has_body && !drain)
+        keep_alive = false;
+    start_response(context_.files.serve(head), keep_alive, head.version_minor == 0);
+    in_start_ += head_bytes;
+    ++progress_;
+    if (drain) {
+        state_ = State::body;
+        set_deadline(monotonic_ms() + context_.site.header_timeout_ms);
+    }
+    return Verdict::keep;
+}
+
+Connection::Verdict Connection::advance_body() {
+    RequestBody::Step step = body_.consume(bytes_of(in_, in_start_));
+    in_start_ += step.consumed;
+    if (step.error_status != 0) {
+        // The response is already prepared; replace it by the error and close.
+        out_.clear();
+        out_sent_ = 0;
+        file_.reset();
+        return fail(step.error_status);
+    }
+    if (step.consumed > 0)
+        ++progress_;
+    if (step.done) {
+        state_ = State::write;
+        ++progress_;
+        return Verdict::keep;
+    }
+    Io io = read_more();
+    if (io == Io::closed)
+        return Verdict::close;
+    if (io == Io::progress)
+        set_deadline(monotonic_ms() + context_.site.header_timeout_ms);
+    return Verdict::keep;
+}
+
+void Connection::start_response(ResponsePlan plan, bool keep_alive, bool http10_client) {
+    out_.clear();
+    out_sent_ = 0;
+    file_.reset();
+    file_remaining_ = 0;
+    append_response_head(out_, plan, ResponseFraming{keep_alive, http10_client});
+    if (!plan.omit_body && plan.file && plan.length <= kInlineBodyBytes) {
+        // Small files go out with the head in one send instead of a send and a sendfile.
+        std::size_t head_size = out_.size();
+        out_.resize(head_size + plan.length);
+        ssize_t got = pread(plan.file.get(), out_.data() + head_size, plan.length,
+                            static_cast<off_t>(plan.offset));
+        if (got != static_cast<ssize_t>(plan.length)) {  // the file changed under us
+            return start_response(error_response(500), false, http10_client);
+        }
+    } else if (!plan.omit_body && plan.file) {
+        file_ = std::move(plan.file);
+        file_offset_ = plan.offset;
+        file_remaining_ = plan.length;
+    } else if (!plan.omit_body) {
+        out_ += plan.body;
+    }
+    close_after_write_ = !keep_alive;
+    context_.access_log.add(record_, plan.status, plan.omit_body ? 0 : plan.length);
+    state_ = State::write;
+    ++progress_;
+    set_deadline(monotonic_ms() + context_.site.keepalive_timeout_ms);
+}
+
+Connection::Verdict Connection::advance_write() {
+    while (out_sent_ < out_.size()) {
+        int more = file_remaining_ > 0 ? MSG_MORE : 0;
+        ssize_t sent = send(socket_.get(), out_.data() + out_sent_, out_.size() - out_sent_,
+                            MSG_NOSIGNAL | MSG_DONTWAIT | more);
+        if (sent < 0)
+            return (errno == EAGAIN || errno == EINTR) ? Verdict::keep : Verdict::close;
+        out_sent_ += static_cast<std::size_t>(sent);
+        ++progress_;
+        set_deadline(monotonic_ms() + context_.site.keepalive_timeout_ms);
+    }
+    while (file_remaining_ > 0) {
+        off_t offset = static_cast<off_t>(file_offset_);
+        std::size_t chunk =
+            static_cast<std::size_t>(std::min<std::uint64_t>(file_remaining_, 1 << 20));
+        ssize_t sent = sendfile(socket_.get(), file_.get(), &offset, chunk);
+        if (sent < 0)
+            return (errno == EAGAIN || errno == EINTR) ? Verdict::keep : Verdict::close;
+        if (sent == 0)
+            return Verdict::close;  // the file shrank under us
+        file_offset_ += static_cast<std::uint64_t>(sent);
+        file_remaining_ -= static_cast<std::uint64_t>(sent);
+        ++progress_;
+        set_deadline(monotonic_ms() + context_.site.keepalive_timeout_ms);
+    }
+    finish_request();
+    return Verdict::keep;
+}
+
+void Connection::finish_request() {
+    ++requests_served_;
+    ++progress_;
+    file_.reset();
+    out_.clear();
+    out_sent_ = 0;
+    if (close_after_write_) {
+        shutdown(socket_.get(), SHUT_WR);
+        state_ = State::linger;
+        set_deadline(monotonic_ms() + kLingerMs);
+        return;
+    }
+    state_ = State::head;
+    head_started_ = monotonic_ms();
+    bool partial = in_start_ < in_.size();
+    set_deadline(head_started_ +
+                 (partial ? context_.site.header_timeout_ms : context_.site.keepalive_timeout_ms));
+}
+
+Connection::Verdict Connection::advance_linger() {
+    char sink[4096];
+    for (int i = 0; i < 16; ++i) {
+        ssize_t got = recv(socket_.get(), sink, sizeof sink, MSG_DONTWAIT);
+        if (got > 0)
+            continue;
+        if (got < 0 && (errno == EAGAIN || errno == EINTR))
+            return Verdict::keep;
+        return Verdict::close;
+    }
+    return Verdict::keep;  // more to drain: the next readiness continues
+}
+
+// An error answer ends the connection: after a malformed request nothing that follows can be
+// trusted to start where we think it does.
+Connection::Verdict Connection::fail(int status) {
+    if (record_.request_line.empty()) {
+        record_.started_us = monotonic_us();
+        record_.client = meta_.client;
+        record_.request_line = "-";
+    }
+    start_response(error_response(status), false, false);
+    in_start_ = in_.size();
+    ++progress_;
+    return Verdict::keep;
+}
+
+Connection::Verdict Connection::on_timeout() {
+    if (state_ == State::head && in_start_ < in_.size()) {
+        record_ = AccessRecord{};
+        fail(408);
+        advance_write();  // one attempt; the socket has room for a small answer or it is gone
+        return Verdict::close;
+    }
+    return Verdict::close;
+}
+
+Connection::Verdict Connection::stop_keep_alive() {
+    stopping_ = true;
+    if (state_ == State::head && in_start_ == in_.size())
+        return Verdict::close;
+    close_after_write_ = true;
+    return Verdict::keep;
+}
+
+}  // namespace bulkhead::worker

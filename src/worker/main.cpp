@@ -1,0 +1,67 @@
+// bulkhead-worker: executed by the master's child after it has confined itself to the site
+// (descriptors, limits, identity, capabilities: confine/). Receives its site's settings,
+// re-checks that it holds no privilege, opens its document root, and serves.
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "base/log.hpp"
+#include "confine/step.hpp"
+#include "ipc/fd_numbers.hpp"
+#include "worker/intake.hpp"
+#include "worker/mime_types.hpp"
+#include "worker/static_files.hpp"
+#include "worker/worker_loop.hpp"
+
+namespace {
+
+using namespace bulkhead;
+
+bool is_socket(int fd) {
+    struct stat info {};
+    return fstat(fd, &info) == 0 && S_ISSOCK(info.st_mode);
+}
+
+// Exec resets the dumpable flag; set it again before anything else, then check that the
+// steps before exec left nothing behind.
+bool post_exec_checks() {
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        return false;
+    auto verified = confine::verify_unprivileged(getuid(), getgid());
+    if (!verified)
+        log::error("confinement check failed: ", verified.error().what);
+    return verified.has_value();
+}
+
+}  // namespace
+
+int main(int argc, char**) {
+    log::set_role("worker");
+    if (argc != 1 || !is_socket(ipc::fds::kWorkerMaster) ||
+        !is_socket(ipc::fds::kWorkerDispatcher)) {
+        std::fprintf(stderr,
+                     "bulkhead-worker is started by the bulkhead master; do not run it by hand\n");
+        return 2;
+    }
+    if (!post_exec_checks())
+        return 4;
+    auto site = worker::receive_site(ipc::fds::kWorkerMaster);
+    if (!site) {
+        log::error("start-up: ", site.error());
+        return 3;
+    }
+    log::set_role("worker " + site->name);
+    site->root_fd.reset(open(site->root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!site->root_fd) {
+        log::error("cannot open document root ", site->root, ": ", log::errno_text(errno));
+        return 5;
+    }
+    worker::MimeTypes mime_types = worker::MimeTypes::load();
+    worker::StaticFiles files(site->root_fd.get(), site->index_files, mime_types);
+    worker::WorkerLoop loop(*site, files, ipc::fds::kWorkerDispatcher, ipc::fds::kWorkerAccessLog);
+    return loop.run();
+}
