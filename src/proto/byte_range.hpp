@@ -8,9 +8,9 @@
 namespace bulkhead::proto {
 
 enum class RangeVerdict {
-    ignore,          // absent, malformed, multi-range or not "bytes": serve 200 with the whole body
-    satisfiable,     // serve 206 with [first, last]
-    unsatisfiable,   // serve 416 with "Content-Range: bytes */size"
+    ignore,         // absent, malformed, multi-range or not "bytes": serve 200 with the whole body
+    satisfiable,    // serve 206 with [first, last]
+    unsatisfiable,  // serve 416 with "Content-Range: bytes */size"
 };
 
 struct RangeResult {

@@ -645,3 +645,81 @@ def make_server():
         finally:
             srv.cleanup()
     assert not errors, "\n".join(errors)
+
+
+class Conn:
+    """A client connection that reads responses one at a time (keep-alive, pipelining)."""
+
+    def __init__(self, server: BulkheadServer, address: str = "127.0.0.1",
+                 timeout: float = 3.0):
+        self.sock = server.connect(address, timeout)
+        self.timeout = timeout
+        self.buffer = b""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def _fill(self, deadline: float) -> bool:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"no complete response within {self.timeout}s; "
+                                 f"have {self.buffer[:300]!r}")
+        self.sock.settimeout(remaining)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            raise AssertionError(f"no complete response within {self.timeout}s; "
+                                 f"have {self.buffer[:300]!r}") from None
+        if not chunk:
+            return False
+        self.buffer += chunk
+        return True
+
+    def response(self, head: bool = False) -> Response:
+        deadline = time.monotonic() + self.timeout
+        while b"\r\n\r\n" not in self.buffer:
+            if not self._fill(deadline):
+                raise AssertionError(f"connection closed before a response head; "
+                                     f"have {self.buffer[:300]!r}")
+        end = self.buffer.index(b"\r\n\r\n") + 4
+        probe = parse_responses(self.buffer[:end], head_requests=(0,))[0]
+        length = 0
+        if not head and probe.status != 304 and probe.header("Content-Length") is not None:
+            length = int(probe.header("Content-Length"))
+        while len(self.buffer) < end + length:
+            if not self._fill(deadline):
+                raise AssertionError("connection closed inside a response body")
+        probe.body = self.buffer[end:end + length]
+        self.buffer = self.buffer[end + length:]
+        return probe
+
+    def request(self, host: str | None, target: str = "/", method: str = "GET",
+                version: str = "HTTP/1.1", headers=(), body: bytes = b"") -> Response:
+        self.send(request_bytes(host, target, method, version, headers, body))
+        return self.response(head=(method == "HEAD"))
+
+    def closed_by_peer(self, wait: float = 3.0) -> bool:
+        """True if the server closes the connection (after any further bytes, which must be
+        none) within `wait` seconds."""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                return False
+            except ConnectionResetError:
+                return True
+            if not chunk:
+                return True
+            self.buffer += chunk
+        return False

@@ -1,0 +1,367 @@
+"""HTTP/1.x behaviour: keep-alive, pipelining, malformed input, methods, validators, ranges,
+bodies, timeouts."""
+
+import email.utils
+import socket
+import time
+
+import pytest
+
+from conftest import (BIG_FILE_SIZE, Conn, big_file_content, parse_one, parse_responses,
+                      recv_all, request_bytes)
+
+ALPHA_BODY = "<h1>alpha</h1>\n"
+BETA_BODY = "<h1>beta</h1>\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# keep-alive and pipelining
+
+
+def test_keep_alive_host_switch_alpha_beta_alpha_on_one_connection(server):
+    with Conn(server) as conn:
+        for host, body in (("alpha.test", ALPHA_BODY), ("beta.test", BETA_BODY),
+                           ("alpha.test", ALPHA_BODY), ("beta.test", BETA_BODY)):
+            response = conn.request(host)
+            assert response.status == 200, host
+            assert response.text == body, host
+            assert response.header("Connection") != "close"
+
+
+def test_pipelined_requests_same_host_answered_in_order(server):
+    targets = ["/", "/sub/page.txt", "/style.css", "/missing", "/sub/"]
+    data = b"".join(request_bytes("alpha.test", t) for t in targets)
+    data += request_bytes("alpha.test", "/data.csv", headers=["Connection: close"])
+    reply = server.raw(data)
+    assert reply.closed
+    responses = parse_responses(reply)
+    assert [r.status for r in responses] == [200, 200, 200, 404, 200, 200]
+    assert responses[0].text == ALPHA_BODY
+    assert responses[1].text == "alpha sub page\n"
+    assert responses[2].text == "body { color: red }\n"
+    assert responses[4].text == "<p>alpha sub index</p>\n"
+    assert responses[5].text == "a,b\n1,2\n"
+
+
+def test_pipelined_requests_mixed_hosts_answered_in_order(server):
+    hosts = ["alpha.test", "beta.test", "beta.test", "x.alpha.test", "alpha.test", "beta.test"]
+    data = b"".join(request_bytes(h) for h in hosts[:-1])
+    data += request_bytes(hosts[-1], headers=["Connection: close"])
+    reply = server.raw(data, timeout=5)
+    assert reply.closed
+    responses = parse_responses(reply)
+    assert [r.status for r in responses] == [200] * len(hosts)
+    expected = [BETA_BODY if h.startswith("beta") else ALPHA_BODY for h in hosts]
+    assert [r.text for r in responses] == expected
+
+
+def test_pipelined_head_and_get_frame_correctly(server):
+    data = (request_bytes("alpha.test", "/big.bin", method="HEAD")
+            + request_bytes("alpha.test", "/sub/page.txt", headers=["Connection: close"]))
+    reply = server.raw(data)
+    responses = parse_responses(reply, head_requests=(0,))
+    assert [r.status for r in responses] == [200, 200]
+    assert responses[0].header("Content-Length") == str(BIG_FILE_SIZE)
+    assert responses[1].text == "alpha sub page\n"
+
+
+def test_http10_request_closes_the_connection(server):
+    reply = server.raw(request_bytes("alpha.test", version="HTTP/1.0"))
+    assert reply.closed
+    response = parse_one(reply)
+    assert response.status == 200 and response.text == ALPHA_BODY
+
+
+def test_http10_keep_alive_request_keeps_the_connection_open(server):
+    with Conn(server) as conn:
+        response = conn.request("alpha.test", version="HTTP/1.0",
+                                headers=["Connection: keep-alive"])
+        assert response.status == 200 and response.text == ALPHA_BODY
+        assert response.header("Connection").lower() == "keep-alive"
+        assert not conn.closed_by_peer(wait=0.5)
+        response = conn.request("beta.test", version="HTTP/1.0",
+                                headers=["Connection: keep-alive"])
+        assert response.status == 200 and response.text == BETA_BODY
+        response = conn.request("alpha.test", version="HTTP/1.0")
+        assert response.status == 200
+        assert conn.closed_by_peer()
+
+
+def test_http11_connection_close_closes_after_response(server):
+    with Conn(server) as conn:
+        response = conn.request("alpha.test", headers=["Connection: close"])
+        assert response.status == 200
+        assert response.header("Connection") == "close"
+        assert conn.closed_by_peer()
+
+
+# ---------------------------------------------------------------------------------------------
+# malformed input: a precise status, then the connection is closed
+
+MALFORMED = [
+    ("garbage_request_line", b"this is not http at all\r\n\r\n", 400),
+    ("single_word_request_line", b"GARBAGE\r\n\r\n", 400),
+    ("malformed_version", b"GET / HTTX/1.1\r\nHost: alpha.test\r\n\r\n", 400),
+    ("garbage_binary", b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n", 400),
+    ("bare_lf_line_endings", b"GET / HTTP/1.1\nHost: alpha.test\n\n", 400),
+    ("obs_fold", b"GET / HTTP/1.1\r\nHost: alpha.test\r\nX-Folded: a\r\n b\r\n\r\n", 400),
+    ("content_length_and_transfer_encoding",
+     b"GET / HTTP/1.1\r\nHost: alpha.test\r\nContent-Length: 5\r\n"
+     b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    ("two_different_content_lengths",
+     b"GET / HTTP/1.1\r\nHost: alpha.test\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"
+     b"hello!", 400),
+    ("header_of_20_kib",
+     b"GET / HTTP/1.1\r\nHost: alpha.test\r\nX-Big: " + b"a" * (20 * 1024) + b"\r\n\r\n", 431),
+    ("target_of_10_kib", b"GET /" + b"a" * (10 * 1024) + b" HTTP/1.1\r\nHost: alpha.test\r\n\r\n",
+     414),
+    ("http_2_0_in_a_1_x_request_line", b"GET / HTTP/2.0\r\nHost: alpha.test\r\n\r\n", 505),
+    ("unknown_transfer_coding",
+     b"GET / HTTP/1.1\r\nHost: alpha.test\r\nTransfer-Encoding: frobnicate\r\n\r\n", 501),
+]
+
+
+@pytest.mark.parametrize("name, data, status", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_request_on_new_connection_gets_status_and_close(server, name, data, status):
+    reply = server.raw(data)
+    response = parse_one(reply)
+    assert response.status == status
+    assert reply.closed, "the connection must be closed after an error answer"
+
+
+@pytest.mark.parametrize("name, data, status", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_request_after_keep_alive_request_gets_status_and_close(server, name, data,
+                                                                           status):
+    """The same input, parsed by the worker (the second request of a connection)."""
+    with Conn(server) as conn:
+        assert conn.request("alpha.test").status == 200
+        conn.send(data)
+        response = conn.response()
+        assert response.status == status
+        assert conn.closed_by_peer(), "the connection must be closed after an error answer"
+
+
+def test_slow_request_head_gets_408_after_header_timeout(make_server):
+    srv = make_server(server_options={"header_timeout": "1s"})
+    with Conn(srv, timeout=6) as conn:
+        started = time.monotonic()
+        conn.send(b"GET / HTTP/1.1\r\nHost: alpha.test\r\n")
+        response = conn.response()
+        waited = time.monotonic() - started
+        assert response.status == 408
+        assert 0.8 <= waited <= 4.5, f"408 after {waited:.2f}s with a 1s header timeout"
+        assert conn.closed_by_peer()
+
+
+def test_slow_second_request_head_on_keep_alive_gets_408(make_server):
+    srv = make_server(server_options={"header_timeout": "1s"})
+    with Conn(srv, timeout=6) as conn:
+        assert conn.request("alpha.test").status == 200
+        started = time.monotonic()
+        conn.send(b"GET /sub/ HTTP/1.1\r\nHost: alpha.te")
+        response = conn.response()
+        waited = time.monotonic() - started
+        assert response.status == 408
+        assert 0.8 <= waited <= 4.5, f"408 after {waited:.2f}s with a 1s header timeout"
+        assert conn.closed_by_peer()
+
+
+def test_slow_head_does_not_block_other_connections(make_server):
+    srv = make_server(server_options={"header_timeout": "2s"})
+    with Conn(srv, timeout=6) as slow:
+        slow.send(b"GET / HTTP/1.1\r\nHost: alpha.test\r\nX-Slow: ")
+        started = time.monotonic()
+        for host in ("alpha.test", "beta.test", "alpha.test"):
+            assert srv.get(host).status == 200
+        assert time.monotonic() - started < 1.5
+        assert slow.response().status == 408
+
+
+# ---------------------------------------------------------------------------------------------
+# methods and headers
+
+
+def test_head_has_get_headers_and_no_body(server):
+    get = server.get("alpha.test", "/big.bin")
+    with Conn(server) as conn:
+        conn.send(request_bytes("alpha.test", "/big.bin", method="HEAD",
+                                headers=["Connection: close"]))
+        reply = recv_all(conn.sock, 3)
+    assert reply.closed
+    head = parse_one(reply, head=True)
+    assert head.status == 200
+    end = bytes(reply).index(b"\r\n\r\n") + 4
+    assert bytes(reply)[end:] == b"", "HEAD must not carry a body"
+    assert head.header("Content-Length") == str(BIG_FILE_SIZE)
+    for name in ("Content-Type", "ETag", "Last-Modified", "Accept-Ranges"):
+        assert head.header(name) == get.header(name), name
+
+
+def test_post_gets_405_with_allow_header(server):
+    response = server.get("alpha.test", "/", method="POST",
+                          headers=["Content-Length: 0"])
+    assert response.status == 405
+    allow = {m.strip() for m in response.header("Allow").split(",")}
+    assert {"GET", "HEAD"} <= allow
+    assert "POST" not in allow
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "OPTIONS", "PATCH"])
+def test_other_methods_get_405_with_allow_header(server, method):
+    response = server.get("beta.test", "/", method=method)
+    assert response.status == 405
+    assert response.header("Allow") is not None
+
+
+def test_date_header_present_and_current(server):
+    response = server.get("alpha.test")
+    date = response.header("Date")
+    assert date is not None
+    parsed = email.utils.parsedate_to_datetime(date)
+    assert date.endswith(" GMT")
+    assert abs(parsed.timestamp() - time.time()) < 5
+
+
+def test_error_responses_have_date_and_content_length(server):
+    response = server.get("alpha.test", "/missing")
+    assert response.status == 404
+    assert response.header("Date") is not None
+    assert int(response.header("Content-Length")) == len(response.body)
+
+
+def test_if_none_match_with_previous_etag_gives_304(server):
+    first = server.get("alpha.test", "/sub/page.txt")
+    etag = first.header("ETag")
+    assert first.status == 200 and etag
+    response = server.get("alpha.test", "/sub/page.txt", headers=[f"If-None-Match: {etag}"])
+    assert response.status == 304
+    assert response.body == b""
+    assert response.header("ETag") == etag
+    other = server.get("alpha.test", "/sub/page.txt", headers=['If-None-Match: "nope"'])
+    assert other.status == 200 and other.text == "alpha sub page\n"
+
+
+def test_if_modified_since_last_modified_gives_304(server):
+    first = server.get("alpha.test", "/sub/page.txt")
+    last_modified = first.header("Last-Modified")
+    assert last_modified
+    response = server.get("alpha.test", "/sub/page.txt",
+                          headers=[f"If-Modified-Since: {last_modified}"])
+    assert response.status == 304
+    assert response.body == b""
+    older = server.get("alpha.test", "/sub/page.txt",
+                       headers=["If-Modified-Since: Thu, 01 Jan 1998 00:00:00 GMT"])
+    assert older.status == 200
+
+
+def test_304_on_keep_alive_has_no_body_and_next_request_works(server):
+    etag = server.get("alpha.test", "/").header("ETag")
+    with Conn(server) as conn:
+        assert conn.request("alpha.test", headers=[f"If-None-Match: {etag}"]).status == 304
+        assert conn.request("alpha.test", "/sub/page.txt").text == "alpha sub page\n"
+
+
+def test_range_request_gets_206_with_exact_bytes(server):
+    content = big_file_content()
+    response = server.get("alpha.test", "/big.bin", headers=["Range: bytes=1000-1999"])
+    assert response.status == 206
+    assert response.body == content[1000:2000]
+    assert response.header("Content-Range") == f"bytes 1000-1999/{BIG_FILE_SIZE}"
+    assert response.header("Content-Length") == "1000"
+
+
+def test_suffix_and_open_ranges_get_206(server):
+    content = big_file_content()
+    response = server.get("alpha.test", "/big.bin", headers=["Range: bytes=-100"])
+    assert response.status == 206 and response.body == content[-100:]
+    response = server.get("alpha.test", "/big.bin", headers=["Range: bytes=100000-"])
+    assert response.status == 206 and response.body == content[100000:]
+    assert response.header("Content-Range") == \
+        f"bytes 100000-{BIG_FILE_SIZE - 1}/{BIG_FILE_SIZE}"
+
+
+def test_unsatisfiable_range_gets_416(server):
+    response = server.get("alpha.test", "/big.bin", headers=["Range: bytes=200000-300000"])
+    assert response.status == 416
+    assert response.header("Content-Range") == f"bytes */{BIG_FILE_SIZE}"
+
+
+def test_large_file_is_sent_whole(server):
+    response = server.get("alpha.test", "/big.bin", timeout=5)
+    assert response.status == 200
+    assert response.header("Content-Length") == str(BIG_FILE_SIZE)
+    assert response.body == big_file_content()
+
+
+# ---------------------------------------------------------------------------------------------
+# request bodies
+
+
+def test_post_over_max_body_bytes_gets_413(make_server):
+    srv = make_server(alpha_options={"max_body_bytes": "1K"})
+    body = b"x" * 2048
+    reply = srv.raw(request_bytes("alpha.test", "/", method="POST",
+                                  headers=[f"Content-Length: {len(body)}"], body=body))
+    assert parse_one(reply).status == 413
+    assert reply.closed
+    # The limit is alpha's: beta keeps the default and answers the same POST with 405.
+    reply = srv.raw(request_bytes("beta.test", "/", method="POST",
+                                  headers=[f"Content-Length: {len(body)}"], body=body))
+    assert parse_one(reply).status == 405
+
+
+def test_chunked_get_body_over_max_body_bytes_gets_413(make_server):
+    srv = make_server(alpha_options={"max_body_bytes": "1K"})
+    chunk = b"y" * 600
+    body = b"".join(b"%x\r\n" % len(chunk) + chunk + b"\r\n" for _ in range(4)) + b"0\r\n\r\n"
+    reply = srv.raw(request_bytes("alpha.test", "/", headers=["Transfer-Encoding: chunked"],
+                                  body=body))
+    assert parse_one(reply).status == 413
+    assert reply.closed
+
+
+def test_get_with_chunked_body_is_drained_and_keep_alive_continues(server):
+    with Conn(server) as conn:
+        body = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+        response = conn.request("alpha.test", "/sub/page.txt",
+                                headers=["Transfer-Encoding: chunked"], body=body)
+        assert response.status == 200 and response.text == "alpha sub page\n"
+        response = conn.request("alpha.test")
+        assert response.status == 200 and response.text == ALPHA_BODY
+
+
+def test_get_with_chunked_body_sent_late_is_drained_and_keep_alive_continues(server):
+    with Conn(server) as conn:
+        conn.send(request_bytes("alpha.test", "/", headers=["Transfer-Encoding: chunked"]))
+        time.sleep(0.2)
+        conn.send(b"3\r\nabc\r\n")
+        time.sleep(0.2)
+        conn.send(b"0\r\n\r\n")
+        assert conn.response().text == ALPHA_BODY
+        response = conn.request("beta.test")
+        assert response.status == 200 and response.text == BETA_BODY
+
+
+def test_get_with_content_length_body_is_drained_and_keep_alive_continues(server):
+    with Conn(server) as conn:
+        response = conn.request("alpha.test", headers=["Content-Length: 11"], body=b"GET / HTTP/")
+        assert response.status == 200 and response.text == ALPHA_BODY
+        response = conn.request("alpha.test", "/sub/page.txt")
+        assert response.status == 200 and response.text == "alpha sub page\n"
+
+
+def test_garbage_after_idle_keep_alive_is_400_not_a_hang(server):
+    with Conn(server) as conn:
+        assert conn.request("beta.test").status == 200
+        time.sleep(0.2)
+        conn.send(b"\x00\x01\x02\r\n\r\n")
+        assert conn.response().status == 400
+        assert conn.closed_by_peer()
+
+
+def test_client_closing_mid_head_does_not_disturb_the_server(server):
+    for _ in range(5):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=2) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: alpha.te")
+    assert server.get("alpha.test").status == 200
+    assert server.get("beta.test").status == 200

@@ -1,0 +1,166 @@
+"""Static files: what each site serves, and that one site never serves another's files."""
+
+import re
+
+import pytest
+
+from conftest import Conn
+
+SECRET = "alpha-secret-0600\n"
+
+
+def mime_types_entry(extension: str):
+    """The first type /etc/mime.types names for `extension` (as the server reads it)."""
+    try:
+        with open("/etc/mime.types") as table:
+            for line in table:
+                words = line.split("#", 1)[0].split()
+                if len(words) >= 2 and extension in words[1:]:
+                    return words[0]
+    except FileNotFoundError:
+        return None
+    return None
+
+
+def test_private_0600_file_is_served_to_its_own_site(server):
+    response = server.get("alpha.test", "/secret.txt")
+    assert response.status == 200
+    assert response.text == SECRET
+
+
+def test_private_file_of_alpha_is_not_found_on_beta(server):
+    response = server.get("beta.test", "/secret.txt")
+    assert response.status == 404
+    assert SECRET not in response.text
+
+
+TRAVERSALS = [
+    "/../alpha/secret.txt",
+    "/../../alpha/secret.txt",
+    "/sub/../../alpha/secret.txt",
+    "/%2e%2e/alpha/secret.txt",
+    "/%2E%2E/alpha/secret.txt",
+    "/%2e%2e%2falpha%2fsecret.txt",
+    "/.%2e/alpha/secret.txt",
+    "/..%2falpha%2fsecret.txt",
+    "/%2e%2e%5calpha%5csecret.txt",
+    "//../alpha/secret.txt",
+]
+
+
+@pytest.mark.parametrize("target", TRAVERSALS)
+def test_dot_dot_through_beta_never_serves_alphas_file(server, target):
+    response = server.get("beta.test", target)
+    assert response.status in (400, 403, 404), f"{target} -> {response.status}"
+    assert SECRET not in response.text
+
+
+def test_absolute_form_dot_dot_through_beta_never_serves_alphas_file(server):
+    response = server.get("beta.test", "http://beta.test/../alpha/secret.txt")
+    assert response.status in (400, 403, 404)
+    assert SECRET not in response.text
+
+
+def test_filesystem_path_of_alphas_file_as_target_on_beta_is_404(server):
+    path = str(server.alpha_root / "secret.txt")
+    for target in (path, "/" + path, "/%2f" + path.lstrip("/")):
+        response = server.get("beta.test", target)
+        assert response.status in (400, 403, 404), f"{target} -> {response.status}"
+        assert SECRET not in response.text
+
+
+@pytest.mark.parametrize("target", ["/steal-abs.txt", "/steal-rel.txt", "/alpha-dir/secret.txt"])
+def test_symlink_in_beta_root_to_alphas_private_file_is_not_served(server, target):
+    response = server.get("beta.test", target)
+    assert response.status in (403, 404), f"{target} -> {response.status}"
+    assert SECRET not in response.text
+
+
+def test_symlink_in_beta_root_to_alphas_world_readable_file_is_not_served(server):
+    """Invariant 4: even world-readable files of another site are out of reach."""
+    response = server.get("beta.test", "/alpha-dir/index.html")
+    assert response.status in (403, 404)
+    assert "alpha" not in response.text.replace("<title>", "")
+    response = server.get("beta.test", "/alpha-dir/")
+    assert response.status in (403, 404)
+
+
+def test_beta_cannot_reach_alpha_files_through_alpha_hosts_on_keep_alive(server):
+    """A keep-alive connection of beta that names alpha goes to alpha's site (its own
+    content), never beta's worker reading alpha's files."""
+    with Conn(server) as conn:
+        assert conn.request("beta.test", "/secret.txt").status == 404
+        response = conn.request("alpha.test", "/secret.txt")
+        assert response.status == 200 and response.text == SECRET
+        assert conn.request("beta.test", "/steal-abs.txt").status in (403, 404)
+
+
+def test_index_file_served_for_root_and_subdirectory(server):
+    assert server.get("alpha.test", "/").text == "<h1>alpha</h1>\n"
+    response = server.get("alpha.test", "/sub/")
+    assert response.status == 200
+    assert response.text == "<p>alpha sub index</p>\n"
+    assert response.header("Content-Type").startswith("text/html")
+
+
+def test_directory_without_trailing_slash_redirects_301_with_location(server):
+    response = server.get("alpha.test", "/sub")
+    assert response.status == 301
+    location = response.header("Location")
+    assert location is not None
+    assert re.fullmatch(r"(http://alpha\.test(:\d+)?)?/sub/", location), location
+    response = server.get("alpha.test", "/sub?x=1")
+    assert response.status == 301
+    assert response.header("Location").endswith("/sub/?x=1")
+
+
+def test_directory_redirect_is_not_an_open_redirect(server):
+    response = server.get("alpha.test", "//sub")
+    if response.status == 301:
+        location = response.header("Location")
+        assert not location.startswith("//"), location
+        assert not location.startswith("/\\"), location
+
+
+def test_directory_without_index_is_not_listed(server):
+    response = server.get("alpha.test", "/nodex/")
+    assert response.status in (403, 404)
+    assert "readme.txt" not in response.text
+
+
+def test_missing_file_is_404(server):
+    for target in ("/missing.html", "/sub/missing", "/no/such/dir/", "/sub/page.txt/"):
+        response = server.get("alpha.test", target)
+        assert response.status == 404, target
+
+
+@pytest.mark.parametrize("target, extension", [("/sub/page.txt", "txt"), ("/style.css", "css"),
+                                               ("/data.csv", "csv"), ("/doc.odt", "odt")])
+def test_content_type_comes_from_etc_mime_types(server, target, extension):
+    expected = mime_types_entry(extension)
+    if expected is None:
+        pytest.skip(f"/etc/mime.types has no entry for .{extension}")
+    response = server.get("alpha.test", target)
+    assert response.status == 200
+    content_type = response.header("Content-Type")
+    assert content_type.split(";")[0].strip().lower() == expected.lower()
+
+
+def test_unknown_extension_is_octet_stream(server):
+    response = server.get("alpha.test", "/big.bin")
+    assert response.status == 200
+    expected = mime_types_entry("bin") or "application/octet-stream"
+    assert response.header("Content-Type").split(";")[0].strip() == expected
+
+
+def test_ipv6_listener_serves_static_files(server):
+    response = server.get("alpha.test", "/secret.txt", address="::1")
+    assert response.status == 200 and response.text == SECRET
+    response = server.get("beta.test", "/only-beta.txt", address="::1")
+    assert response.status == 200 and response.text == "beta only\n"
+
+
+def test_nul_and_bad_escapes_in_path_are_rejected(server):
+    for target in ("/index.html%00.txt", "/%zz", "/%"):
+        response = server.get("alpha.test", target)
+        assert response.status == 400, f"{target} -> {response.status}"
