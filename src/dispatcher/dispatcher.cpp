@@ -21,11 +21,15 @@ constexpr int kAcceptBurst = 64;  // accepts per readiness, so one listener cann
 
 ipc::ConnectionMeta connection_meta(int socket, const sockaddr_storage* peer) {
     ipc::ConnectionMeta meta;
+    if (peer != nullptr) {
+        // Fresh from accept: the local address is left for the worker to ask the socket
+        // when it needs it, which saves a system call on every connection.
+        meta.client = ipc::endpoint_from(*peer);
+        return meta;
+    }
     sockaddr_storage address{};
     socklen_t length = sizeof address;
-    if (peer != nullptr) {
-        meta.client = ipc::endpoint_from(*peer);
-    } else if (getpeername(socket, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    if (getpeername(socket, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
         meta.client = ipc::endpoint_from(address);
     }
     length = sizeof address;

@@ -37,7 +37,8 @@ struct PendingConnection {
     bool lingering = false;        // answered and half-closed; draining until EOF or deadline
 };
 
-// Client and local address of a connected socket (`peer` if the caller already has it).
+// Client and local address of a connected socket. With `peer` (fresh from accept) only the
+// client address is filled in; the local one stays zero (family 0) for the worker to look up.
 ipc::ConnectionMeta connection_meta(int socket, const sockaddr_storage* peer = nullptr);
 // A handed-back descriptor must be a TCP connection, not whatever a worker made up.
 bool is_tcp_socket(int fd);

@@ -31,7 +31,7 @@ enum ConnectionFlags : std::uint16_t {
 
 struct ConnectionMeta {
     Endpoint client;  // the peer
-    Endpoint local;   // the address it connected to
+    Endpoint local;   // the address it connected to; family 0: not looked up, ask the socket
 };
 
 struct Handoff {

@@ -229,27 +229,33 @@ Connection::Verdict Connection::advance_write() {
         ++progress_;
         set_deadline(monotonic_ms() + context_.site.keepalive_timeout_ms);
     }
-    finish_request();
-    return Verdict::keep;
+    return finish_request();
 }
 
-void Connection::finish_request() {
+Connection::Verdict Connection::finish_request() {
     ++requests_served_;
     ++progress_;
     file_.reset();
     out_.clear();
     out_sent_ = 0;
     if (close_after_write_) {
+        // Closing with unread bytes would reset the connection and could destroy the answer
+        // before the client reads it; linger only then, as most clients sent nothing more.
+        char probe;
+        bool unread = in_start_ < in_.size() ||
+                      recv(socket_.get(), &probe, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+        if (!unread) return Verdict::close;
         shutdown(socket_.get(), SHUT_WR);
         state_ = State::linger;
         set_deadline(monotonic_ms() + kLingerMs);
-        return;
+        return Verdict::keep;
     }
     state_ = State::head;
     head_started_ = monotonic_ms();
     bool partial = in_start_ < in_.size();
     set_deadline(head_started_ +
                  (partial ? context_.site.header_timeout_ms : context_.site.keepalive_timeout_ms));
+    return Verdict::keep;
 }
 
 Connection::Verdict Connection::advance_linger() {

@@ -62,7 +62,7 @@ private:
     Verdict on_head(const proto::RequestHead& head, std::size_t head_bytes);
     bool host_is_ours(const proto::RequestHead& head, int& error_status) const;
     void start_response(ResponsePlan plan, bool keep_alive, bool http10_client);
-    void finish_request();
+    Verdict finish_request();
     Verdict fail(int status);
     Io read_more();
     void set_deadline(Millis deadline) { deadline_ = deadline; }

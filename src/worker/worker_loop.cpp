@@ -12,6 +12,7 @@ namespace bulkhead::worker {
 namespace {
 
 constexpr int kMaxEvents = 256;
+constexpr Millis kLoadReportIntervalMs = 20;
 
 }  // namespace
 
@@ -34,6 +35,9 @@ int WorkerLoop::run() {
             timers_.empty()
                 ? 1000
                 : static_cast<int>(std::clamp<Millis>(std::get<0>(timers_.top()) - now, 0, 1000));
+        if (connection_count_ != reported_count_ && !stopping_) {
+            timeout = std::min(timeout, static_cast<int>(kLoadReportIntervalMs));
+        }
         int ready = epoll_.wait(events, timeout);
         for (int i = 0; i < ready; ++i) {
             int fd = static_cast<int>(events[i].data.u64 & 0xffffffff);
@@ -93,16 +97,17 @@ void WorkerLoop::adopt(UniqueFd socket, const ipc::ConnectionMeta& meta, std::ui
     int fd = socket.get();
     if (fd >= static_cast<int>(connections_.size())) {
         connections_.resize(fd + 1);
-        writing_.resize(fd + 1);
+        interest_.resize(fd + 1);
         scheduled_.resize(fd + 1);
     }
     connections_[fd] =
         std::make_unique<Connection>(std::move(socket), meta, flags, std::move(carried),
                                      ConnectionContext{site_, files_, access_log_});
     ++connection_count_;
-    writing_[fd] = false;
+    interest_[fd] = 0;
     scheduled_[fd] = 0;
-    epoll_.add(fd, EPOLLIN | EPOLLRDHUP, token(Kind::connection, fd));
+    // Served at once, before registering: the dispatcher saw the whole head, so a short
+    // request is often answered and, with "Connection: close", finished without epoll at all.
     Connection::Verdict verdict = connections_[fd]->advance();
     if (stopping_ && verdict == Connection::Verdict::keep)
         verdict = connections_[fd]->stop_keep_alive();
@@ -116,12 +121,13 @@ void WorkerLoop::drive(int fd, Connection::Verdict verdict) {
         return close_connection(fd);
     if (verdict == Connection::Verdict::handback)
         return hand_back(connection);
-    bool wants_write = connection.wants_write();
-    if (wants_write != writing_[fd]) {
-        std::uint32_t events = EPOLLIN | EPOLLRDHUP | (wants_write ? EPOLLOUT : 0);
+    std::uint32_t events = EPOLLIN | EPOLLRDHUP | (connection.wants_write() ? EPOLLOUT : 0);
+    if (interest_[fd] == 0) {
+        epoll_.add(fd, events, token(Kind::connection, fd));
+    } else if (interest_[fd] != events) {
         epoll_.modify(fd, events, token(Kind::connection, fd));
-        writing_[fd] = wants_write;
     }
+    interest_[fd] = events;
     schedule(connection);
 }
 
@@ -142,7 +148,8 @@ void WorkerLoop::hand_back(Connection& connection) {
 }
 
 void WorkerLoop::close_connection(int fd) {
-    epoll_.remove(fd);
+    if (interest_[fd] != 0) epoll_.remove(fd);
+    interest_[fd] = 0;
     connections_[fd].reset();
     --connection_count_;
 }
@@ -175,13 +182,18 @@ void WorkerLoop::expire_deadlines() {
     }
 }
 
+// Load reports are throttled: the dispatcher counts its own hand-offs between reports, so a
+// report per connection would cost a message each way for little better balance.
 void WorkerLoop::report_load() {
-    if (connection_count_ == reported_count_ || stopping_)
-        return;
+    if (connection_count_ == reported_count_ || stopping_) return;
+    Millis now = monotonic_ms();
+    if (now - last_report_ < kLoadReportIntervalMs) return;
     ipc::WorkerLoad load;
     load.connections = static_cast<std::uint32_t>(connection_count_);
-    if (ipc::send_datagram(dispatcher_, ipc::bytes_of(load)))
+    if (ipc::send_datagram(dispatcher_, ipc::bytes_of(load))) {
         reported_count_ = connection_count_;
+        last_report_ = now;
+    }
 }
 
 void WorkerLoop::on_signal() {

@@ -45,10 +45,11 @@ private:
     UniqueFd signals_;
     Epoll epoll_;
     std::vector<std::unique_ptr<Connection>> connections_;  // indexed by descriptor number
-    std::vector<bool> writing_;                              // registered for EPOLLOUT
+    std::vector<std::uint32_t> interest_;                    // registered epoll events; 0: none
     std::vector<Millis> scheduled_;                          // earliest timer entry per fd
     std::size_t connection_count_ = 0;
     std::size_t reported_count_ = 0;
+    Millis last_report_ = 0;
     using TimerEntry = std::tuple<Millis, int>;
     std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
     std::vector<std::byte> message_buffer_;
