@@ -33,11 +33,13 @@ void write(Level level, std::string_view message) {
     clock_gettime(CLOCK_REALTIME, &now);
     struct tm parts {};
     gmtime_r(&now.tv_sec, &parts);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &parts);
-    std::string line = concat(stamp, '.', now.tv_nsec / 1000000 / 100, (now.tv_nsec / 1000000) % 100 / 10,
-                              (now.tv_nsec / 1000000) % 10, "Z ", g_role, '[', getpid(), "] ",
-                              level_name(level), ": ", message, '\n');
+    // snprintf, not strftime: strftime may read /etc/localtime, which a confined role cannot.
+    char stamp[40];
+    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", parts.tm_year + 1900,
+                  parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
+                  now.tv_nsec / 1000000);
+    std::string line = concat(stamp, ' ', g_role, '[', getpid(), "] ", level_name(level), ": ",
+                              message, '\n');
     // One write(2) per line so lines of concurrent processes never interleave.
     ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
     (void)ignored;

@@ -172,6 +172,14 @@ void read_site_identity(const TableReader& site, const ServerRead& server, const
     }
 }
 
+// Each site sees its own private directory as /tmp (its mount namespace), so nothing the
+// site is configured to reach may live under the host's /tmp.
+bool is_under_tmp(std::string_view path) { return path == "/tmp" || path.starts_with("/tmp/"); }
+
+constexpr const char* kUnderTmp =
+    " is under /tmp, which every site sees as its own private directory; put it elsewhere, "
+    "e.g. under /srv or /var/www";
+
 void read_root(const TableReader& site, const Lookups& lookups, SiteConfig& config) {
     if (!site.require("root", "\"/srv/alpha/public\"")) {
         return;
@@ -184,6 +192,8 @@ void read_root(const TableReader& site, const Lookups& lookups, SiteConfig& conf
         site.problem("root", quote(*root) +
                                  " is not an absolute path; write the full path, e.g. "
                                  "\"/srv/alpha/public\"");
+    } else if (is_under_tmp(*root)) {
+        site.problem("root", quote(*root) + kUnderTmp);
     } else if (!lookups.is_directory(*root)) {
         site.problem("root",
                      quote(*root) + " is not an existing directory; create it or correct the path");
@@ -225,6 +235,10 @@ void read_paths(const TableReader& site, std::string_view key, std::string_view 
                                 " is not an absolute path; write the full path, "
                                 "e.g. \"" +
                                 std::string(example) + "\"");
+            continue;
+        }
+        if (is_under_tmp(item.value)) {
+            site.problem_at(item.position, key, quote(item.value) + kUnderTmp);
             continue;
         }
         out.push_back(item.value);

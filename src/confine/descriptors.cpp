@@ -29,6 +29,9 @@ StepResult place(const std::vector<DescriptorMove>& moves) {
     for (const DescriptorMove& move : moves) {
         // dup2 clears close-on-exec on the target: exactly the descriptors we mean to pass.
         if (dup2(move.from, move.to) < 0) return unexpected(StepError{errno_message("dup2")});
+        if (move.close_on_exec && fcntl(move.to, F_SETFD, FD_CLOEXEC) != 0) {
+            return unexpected(StepError{errno_message("fcntl(FD_CLOEXEC)")});
+        }
     }
     return {};
 }

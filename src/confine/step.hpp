@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@ namespace bulkhead::confine {
 struct DescriptorMove {
     int from = -1;  // a descriptor of the parent
     int to = -1;    // the fixed number the role expects it at (ipc/fd_numbers.hpp)
+    bool close_on_exec = false;  // needed until exec only (the executable itself)
 };
 
 struct ResourceLimit {
@@ -28,6 +30,29 @@ struct ResourceLimit {
     rlim_t soft = 0;
     rlim_t hard = 0;
 };
+
+// File-system and network access a role keeps under Landlock (step 8).
+struct LandlockPlan {
+    bool enabled = false;
+    std::vector<std::string> read_execute;  // read files and directories, execute programs
+    std::vector<std::string> read_only;     // read files and directories
+    std::vector<std::string> read_write;    // all of the above plus create, write, remove
+    std::vector<std::string> devices;       // read and write existing files (/dev/null, …)
+    bool restrict_tcp = false;              // ABI >= 4: only `tcp_connect_ports` may be dialled
+    std::vector<std::uint16_t> tcp_connect_ports;
+    bool scope_signals_and_sockets = true;  // ABI >= 6: no signals or abstract sockets out of the domain
+    bool require_full = false;              // refuse rather than degrade on an old kernel
+};
+
+// Mount namespace (step 3): a private /tmp and a /proc that shows only the site's processes.
+struct NamespacePlan {
+    bool enabled = false;
+    std::string private_tmp;  // bind-mounted over /tmp
+    bool private_proc = true; // a fresh procfs with hidepid=invisible
+};
+
+// seccomp (step 9).
+enum class SyscallPolicy { none, worker_denylist, dispatcher_allowlist };
 
 struct Plan {
     std::string who;                       // "worker alpha", "dispatcher": for messages
@@ -39,6 +64,10 @@ struct Plan {
     std::vector<gid_t> supplementary_groups;  // usually empty
     uid_t min_uid = 1;                     // ids below these are refused (server.min_site_*)
     gid_t min_gid = 1;
+    std::vector<std::string> cgroup_procs;  // cgroup.procs files to join (step 2)
+    NamespacePlan namespaces;
+    LandlockPlan landlock;
+    SyscallPolicy syscalls = SyscallPolicy::none;
 };
 
 struct StepError {
@@ -69,10 +98,21 @@ StepResult apply_bounding_set(const Plan& plan);    // capabilities.cpp: empty b
 StepResult apply_identity(const Plan& plan);        // identity.cpp
 StepResult apply_capabilities(const Plan& plan);    // capabilities.cpp: clear all sets, ambient,
                                                     // no_new_privs, not dumpable
+StepResult apply_cgroup(const Plan& plan);          // cgroup.cpp: join the site's cgroups
+StepResult apply_namespaces(const Plan& plan);      // namespaces.cpp: private /tmp and /proc
+StepResult apply_landlock(const Plan& plan);        // landlock.cpp
+StepResult apply_seccomp(const Plan& plan);         // seccomp.cpp
+
+// The Landlock ABI the kernel offers (0: none), and what apply_landlock gave up on this kernel.
+int landlock_abi();
+std::string landlock_downgrades(int abi, const LandlockPlan& plan);
 
 // After exec: everything the steps promised, read back from the kernel (works in a chroot
 // without /proc). Returns what is wrong, if anything.
 StepResult verify_unprivileged(uid_t uid, gid_t gid);
+
+// verify_unprivileged(plan.uid, plan.gid) as a step.
+StepResult apply_verification(const Plan& plan);
 
 // Helpers for messages.
 std::string errno_message(const std::string& call);

@@ -66,4 +66,6 @@ StepResult verify_unprivileged(uid_t uid, gid_t gid) {
     return verify_no_way_back();
 }
 
+StepResult apply_verification(const Plan& plan) { return verify_unprivileged(plan.uid, plan.gid); }
+
 }  // namespace bulkhead::confine

@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <time.h>
+
 #include <cstdio>
 
 #include "base/log.hpp"
@@ -40,6 +42,9 @@ int main(int argc, char**) {
         log::error("start-up: ", intake.error());
         return 3;
     }
+    // The C library reads the time zone once, on first use, even for UTC conversions; do it
+    // now, while /etc/localtime is still reachable.
+    tzset();
     // Pre-jail: everything is received. Post-jail: no privilege, no files, no way back.
     if (auto confined = dispatcher::confine_dispatcher(*intake); !confined) {
         log::error("confinement failed: ", confined.error());

@@ -16,7 +16,12 @@ inline constexpr int kWorkerDispatcher = 4;  // dispatcher_worker channel (the w
 inline constexpr int kWorkerAccessLog = 5;   // the site's access log, O_APPEND
 inline constexpr int kWorkerErrorLog = 2;    // the site's error log (stderr)
 
+// Both roles, until exec only: the role's executable, opened by the master at start-up and
+// executed by descriptor, so it need not be reachable by path once the child has its own
+// mount namespace (a build under /tmp, hidden by the site's private /tmp, still runs).
+inline constexpr int kExecutable = 6;
+
 // First descriptor a role may allocate for itself.
-inline constexpr int kFirstFree = 6;
+inline constexpr int kFirstFree = 7;
 
 }  // namespace bulkhead::ipc::fds

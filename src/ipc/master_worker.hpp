@@ -2,7 +2,7 @@
 // Channel master ⇄ worker (SOCK_SEQPACKET, created by the master; the worker's end is
 // descriptor fds::kWorkerMaster).
 //
-// Order: settings, then any number of host / index, then ready. A worker receives its own
+// Order: settings, then any number of host / index / path, then ready. A worker receives its own
 // site's slice of the configuration and nothing of any other site. The worker sends nothing on
 // this channel yet. Graceful stop is SIGTERM; the master never reads from a worker.
 
@@ -16,6 +16,7 @@ enum class MasterWorkerType : std::uint16_t {
     settings = 1,  // master → worker: the site's scalar settings and document root
     host,          // master → worker: one host pattern the site answers
     index,         // master → worker: one index file name, in order of preference
+    path,          // master → worker: a path the site may read or write (Landlock)
     ready,         // master → worker: configuration complete; start serving
     end_,
 };
@@ -51,6 +52,16 @@ struct WorkerIndex {
     char file_name[256] = {};
 };
 
+enum class PathAccess : std::uint16_t { readable = 1, writable = 2 };
+
+struct WorkerPath {
+    static constexpr auto kType = MasterWorkerType::path;
+    static constexpr bool kTakesFd = false;
+    MasterWorkerType type = kType;
+    PathAccess access = PathAccess::readable;
+    char path[4096] = {};  // absolute
+};
+
 struct WorkerReady {
     static constexpr auto kType = MasterWorkerType::ready;
     static constexpr bool kTakesFd = false;
@@ -61,5 +72,6 @@ static_assert(sizeof(WorkerSettings) == 4200);
 static_assert(sizeof(WorkerHost) == 258);
 static_assert(sizeof(WorkerIndex) == 258);
 static_assert(sizeof(WorkerReady) == 2);
+static_assert(sizeof(WorkerPath) == 4100);
 
 }  // namespace bulkhead::ipc

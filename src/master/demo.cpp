@@ -14,7 +14,7 @@
 namespace bulkhead::master {
 namespace {
 
-constexpr const char* kDemoDir = "/tmp/bulkhead-demo";
+constexpr const char* kDemoDir = "/var/lib/bulkhead-demo";
 constexpr unsigned kDispatcherId = 40100;  // numeric ids: the demo needs no /etc/passwd entries
 constexpr unsigned kAlphaId = 40101;
 constexpr unsigned kBetaId = 40102;

@@ -76,6 +76,8 @@ std::string prepare_state_dirs(const config::Config& config) {
         std::string own_dir = state + "/sites/" + site.name;
         make_directory(own_dir, 0700);
         own(own_dir, site.uid, site.gid, 0700);
+        make_directory(own_dir + "/tmp", 0700);  // the site's /tmp, in its mount namespace
+        own(own_dir + "/tmp", site.uid, site.gid, 0700);
     }
     make_directories(config.server.log_dir, 0755);
     return jail;

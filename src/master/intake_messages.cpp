@@ -45,6 +45,14 @@ void Supervisor::send_worker_intake(const Slot& slot) {
         ipc::WorkerIndex message;
         ok = ok && ipc::set_text(message.file_name, index) && send(slot.channel.get(), message);
     }
+    for (auto [paths, access] : {std::pair{&site.readable, ipc::PathAccess::readable},
+                                 std::pair{&site.writable, ipc::PathAccess::writable}}) {
+        for (const std::string& path : *paths) {
+            ipc::WorkerPath message;
+            message.access = access;
+            ok = ok && ipc::set_text(message.path, path) && send(slot.channel.get(), message);
+        }
+    }
     ok = ok && send(slot.channel.get(), ipc::WorkerReady{});
     if (!ok) log::error("could not send its configuration to ", describe(slot), "; it will exit");
 }

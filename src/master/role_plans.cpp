@@ -7,10 +7,12 @@
 namespace bulkhead::master {
 namespace {
 
-// A worker is confined before exec down to its identity (steps 1–6 of DESIGN.md; cgroups
-// and namespaces join this list as their step files arrive). The worker applies the rest itself.
+// A worker is confined before exec down to its identity (steps 1–6 of DESIGN.md); the worker
+// applies Landlock and seccomp itself (worker/confinement.cpp), before it reads any input.
 constexpr confine::Step kWorkerSteps[] = {
     {"descriptors", confine::apply_descriptors},
+    {"cgroup", confine::apply_cgroup},
+    {"namespaces", confine::apply_namespaces},  // mounts need root: before identity
     {"resource limits", confine::apply_resource_limits},
     {"bounding set", confine::apply_bounding_set},  // needs CAP_SETPCAP: before identity
     {"identity", confine::apply_identity},
@@ -26,7 +28,8 @@ constexpr confine::Step kDispatcherSteps[] = {
 
 std::vector<confine::DescriptorMove> layout(const RoleDescriptors& d, bool worker) {
     std::vector<confine::DescriptorMove> moves = {
-        {d.null_device, 0}, {d.null_device, 1}, {d.log, 2}, {d.master_channel, ipc::fds::kWorkerMaster}};
+        {d.null_device, 0}, {d.null_device, 1}, {d.log, 2}, {d.master_channel, ipc::fds::kWorkerMaster},
+        {d.executable, ipc::fds::kExecutable, true}};
     if (worker) {
         moves.push_back({d.dispatcher_channel, ipc::fds::kWorkerDispatcher});
         moves.push_back({d.access_log, ipc::fds::kWorkerAccessLog});
@@ -39,10 +42,16 @@ std::vector<confine::DescriptorMove> layout(const RoleDescriptors& d, bool worke
 std::span<const confine::Step> worker_pre_exec_steps() { return kWorkerSteps; }
 std::span<const confine::Step> dispatcher_pre_exec_steps() { return kDispatcherSteps; }
 
+std::string site_tmp_dir(const config::Config& config, const config::SiteConfig& site) {
+    return config.server.state_dir + "/sites/" + site.name + "/tmp";
+}
+
 SpawnRequest worker_spawn_request(const config::Config& config, const config::SiteConfig& site,
-                                  const std::string& executable, const RoleDescriptors& descriptors) {
+                                  const std::string& executable, const RoleDescriptors& descriptors,
+                                  const std::vector<std::string>& cgroup_procs) {
     SpawnRequest request;
     request.executable = executable;
+    request.executable_fd = descriptors.executable;
     request.process_name = "bulkhead-worker";
     request.steps = kWorkerSteps;
     confine::Plan& plan = request.plan;
@@ -52,6 +61,14 @@ SpawnRequest worker_spawn_request(const config::Config& config, const config::Si
         {RLIMIT_CORE, 0, 0},              // a core dump would hold request data and keys
         {RLIMIT_NOFILE, 65536, 65536},    // one descriptor per connection and file
     };
+    if (site.limits.pids) {
+        // Per uid, so it counts every process of the site: the last line behind pids.max.
+        rlim_t processes = *site.limits.pids;
+        plan.limits.push_back({RLIMIT_NPROC, processes, processes});
+    }
+    plan.cgroup_procs = cgroup_procs;
+    plan.namespaces.enabled = true;
+    plan.namespaces.private_tmp = site_tmp_dir(config, site);
     plan.uid = site.uid;
     plan.gid = site.gid;
     plan.min_uid = config.server.min_site_uid;
@@ -63,6 +80,7 @@ SpawnRequest dispatcher_spawn_request(const config::Config& config, const std::s
                                       const RoleDescriptors& descriptors) {
     SpawnRequest request;
     request.executable = executable;
+    request.executable_fd = descriptors.executable;
     request.process_name = "bulkhead-dispatcher";
     request.steps = kDispatcherSteps;
     confine::Plan& plan = request.plan;

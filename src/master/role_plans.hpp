@@ -18,13 +18,18 @@ struct RoleDescriptors {
     int master_channel = -1;     // → 3
     int dispatcher_channel = -1; // → 4 (workers)
     int access_log = -1;         // → 5 (workers)
+    int executable = -1;         // → 6 until exec: the role's executable (O_PATH)
 };
 
 std::span<const confine::Step> worker_pre_exec_steps();
 std::span<const confine::Step> dispatcher_pre_exec_steps();
 
+// <state_dir>/sites/<name>/tmp: mounted over /tmp in the site's mount namespace.
+std::string site_tmp_dir(const config::Config& config, const config::SiteConfig& site);
+
 SpawnRequest worker_spawn_request(const config::Config& config, const config::SiteConfig& site,
-                                  const std::string& executable, const RoleDescriptors& descriptors);
+                                  const std::string& executable, const RoleDescriptors& descriptors,
+                                  const std::vector<std::string>& cgroup_procs);
 SpawnRequest dispatcher_spawn_request(const config::Config& config, const std::string& executable,
                                       const RoleDescriptors& descriptors);
 

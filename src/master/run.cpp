@@ -1,5 +1,6 @@
 // `bulkhead run`: validate, prepare, open the listeners, and supervise until stopped.
 
+#include <fcntl.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -29,12 +30,17 @@ std::string own_directory() {
 // every directory on the way must be searchable by other users.
 Executables find_executables() {
     std::string directory = own_directory();
-    Executables executables{directory + "/bulkhead-dispatcher", directory + "/bulkhead-worker"};
+    Executables executables{directory + "/bulkhead-dispatcher", directory + "/bulkhead-worker", {}, {}};
     for (const std::string& path : {executables.dispatcher, executables.worker}) {
         if (std::string problem = unreachable_for_others(path); !problem.empty()) {
             throw std::runtime_error("the site users cannot run " + path + ": " + problem +
                                      "; install bulkhead where every user may execute it");
         }
+    }
+    executables.dispatcher_fd.reset(open(executables.dispatcher.c_str(), O_PATH | O_CLOEXEC));
+    executables.worker_fd.reset(open(executables.worker.c_str(), O_PATH | O_CLOEXEC));
+    if (!executables.dispatcher_fd || !executables.worker_fd) {
+        throw std::runtime_error("cannot open the role executables in " + directory);
     }
     return executables;
 }
@@ -48,7 +54,7 @@ int serve(const config::Config& config) {
         log::warning("server.tls_listen is set, but TLS is not available in this version; "
                      "those addresses are not opened");
     }
-    Supervisor supervisor(config, std::move(listeners), jail, executables);
+    Supervisor supervisor(config, std::move(listeners), jail, std::move(executables));
     return supervisor.run();
 }
 

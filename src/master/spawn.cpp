@@ -1,6 +1,7 @@
 #include "master/spawn.hpp"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <cstdlib>
 
 #include "base/log.hpp"
+#include "ipc/fd_numbers.hpp"
 
 namespace bulkhead::master {
 namespace {
@@ -40,7 +42,7 @@ std::vector<std::string> role_environment() {
     envp.push_back(nullptr);
     std::string name = request.process_name;
     char* argv[] = {name.data(), nullptr};
-    execve(request.executable.c_str(), argv, envp.data());
+    execveat(ipc::fds::kExecutable, "", argv, envp.data(), AT_EMPTY_PATH);
     std::string line = "bulkhead: " + request.plan.who + ": exec " + request.executable + ": " +
                        strerror(errno) + "\n";
     ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());

@@ -21,7 +21,8 @@ inline constexpr int kStepFailureBase = 100;
 inline constexpr int kExecFailure = 127;
 
 struct SpawnRequest {
-    std::string executable;               // absolute path of the role's executable
+    std::string executable;               // absolute path of the role's executable, for messages
+    int executable_fd = -1;               // O_PATH descriptor of it; placed at fds::kExecutable
     std::string process_name;             // argv[0], shown by ps: "bulkhead-worker"
     confine::Plan plan;
     std::span<const confine::Step> steps;  // pre-exec steps, in order

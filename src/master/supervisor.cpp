@@ -39,8 +39,10 @@ Supervisor::Supervisor(const config::Config& config, std::vector<Listener> liste
       executables_(std::move(executables)),
       null_device_(open("/dev/null", O_RDWR | O_CLOEXEC)),
       signals_(block_into_signalfd({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGPIPE})) {
+    Cgroups cgroups;
+    log::info(cgroups.describe());
     for (const config::SiteConfig& site : config_.sites) {
-        sites_.push_back(SiteRuntime{&site, open_site_logs(config_.server, site)});
+        sites_.push_back(SiteRuntime{&site, open_site_logs(config_.server, site), cgroups.prepare_site(site)});
     }
     slots_.push_back(Slot{Role::dispatcher});
     for (std::uint32_t site_id = 0; site_id < sites_.size(); ++site_id) {
@@ -48,6 +50,10 @@ Supervisor::Supervisor(const config::Config& config, std::vector<Listener> liste
         std::uint32_t count = std::max<std::uint32_t>(1, sites_[site_id].config->workers.min);
         for (std::uint32_t i = 0; i < count; ++i) slots_.push_back(Slot{Role::worker, site_id});
     }
+}
+
+Supervisor::~Supervisor() {
+    for (const SiteRuntime& site : sites_) Cgroups::remove(site.cgroup);
 }
 
 int Supervisor::run() {
@@ -94,8 +100,10 @@ void Supervisor::start_worker(Slot& slot) {
     const SiteRuntime& site = sites_[slot.site_id];
     slot.worker_id = next_worker_id_++;
     RoleDescriptors descriptors{null_device_.get(), site.logs.error.get(), control->second.get(),
-                                traffic->second.get(), site.logs.access.get()};
-    SpawnRequest request = worker_spawn_request(config_, *site.config, executables_.worker, descriptors);
+                                traffic->second.get(), site.logs.access.get(),
+                                executables_.worker_fd.get()};
+    SpawnRequest request = worker_spawn_request(config_, *site.config, executables_.worker, descriptors,
+                                                site.cgroup.procs_files);
     auto pid = spawn_role(request);
     if (!pid) throw std::runtime_error("cannot start a worker of " + site.config->name + ": " + pid.error());
     slot.pid = *pid;
@@ -110,7 +118,8 @@ void Supervisor::start_worker(Slot& slot) {
 void Supervisor::start_dispatcher(Slot& slot) {
     auto control = ipc::make_channel_pair();
     if (!control) throw std::runtime_error("socketpair failed");
-    RoleDescriptors descriptors{null_device_.get(), STDERR_FILENO, control->second.get(), -1, -1};
+    RoleDescriptors descriptors{null_device_.get(), STDERR_FILENO, control->second.get(), -1, -1,
+                                executables_.dispatcher_fd.get()};
     SpawnRequest request = dispatcher_spawn_request(config_, executables_.dispatcher, descriptors);
     auto pid = spawn_role(request);
     if (!pid) throw std::runtime_error("cannot start the dispatcher: " + pid.error());

@@ -15,6 +15,7 @@
 #include "base/unique_fd.hpp"
 #include "config/model.hpp"
 #include "master/filesystem.hpp"
+#include "master/cgroups.hpp"
 #include "master/listeners.hpp"
 
 namespace bulkhead::master {
@@ -22,12 +23,15 @@ namespace bulkhead::master {
 struct Executables {
     std::string dispatcher;  // absolute paths, checked to be reachable by unprivileged users
     std::string worker;
+    UniqueFd dispatcher_fd;  // O_PATH descriptors of them: executed by descriptor
+    UniqueFd worker_fd;
 };
 
 class Supervisor {
 public:
     Supervisor(const config::Config& config, std::vector<Listener> listeners, std::string jail_dir,
                Executables executables);
+    ~Supervisor();  // removes the sites' cgroups
     // Runs until a graceful stop completes (0) or SIGQUIT (0). Start-up failures throw.
     int run();
 
@@ -51,6 +55,7 @@ private:
     struct SiteRuntime {
         const config::SiteConfig* config = nullptr;
         SiteLogs logs;
+        SiteCgroup cgroup;
     };
 
     void start_worker(Slot& slot);

@@ -49,6 +49,21 @@ Expected<bool, std::string> apply_message(Site& site, std::span<const std::byte>
                 }
             }
             break;
+        case MasterWorkerType::path:
+            if (auto m = ipc::decode<ipc::WorkerPath>(bytes, has_fd)) {
+                auto path = ipc::get_text(m->path);
+                if (path && !path->empty() && (*path)[0] == '/') {
+                    if (m->access == ipc::PathAccess::readable) {
+                        site.readable.emplace_back(*path);
+                        return false;
+                    }
+                    if (m->access == ipc::PathAccess::writable) {
+                        site.writable.emplace_back(*path);
+                        return false;
+                    }
+                }
+            }
+            break;
         case MasterWorkerType::ready:
             if (ipc::decode<ipc::WorkerReady>(bytes, has_fd))
                 return true;

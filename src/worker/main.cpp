@@ -12,6 +12,7 @@
 #include "base/log.hpp"
 #include "confine/step.hpp"
 #include "ipc/fd_numbers.hpp"
+#include "worker/confinement.hpp"
 #include "worker/intake.hpp"
 #include "worker/mime_types.hpp"
 #include "worker/static_files.hpp"
@@ -62,6 +63,10 @@ int main(int argc, char**) {
     }
     worker::MimeTypes mime_types = worker::MimeTypes::load();
     worker::StaticFiles files(site->root_fd.get(), site->index_files, mime_types);
+    if (auto confined = worker::confine_worker(*site); !confined) {
+        log::error("confinement failed: ", confined.error());
+        return 6;
+    }
     worker::WorkerLoop loop(*site, files, ipc::fds::kWorkerDispatcher, ipc::fds::kWorkerAccessLog);
     return loop.run();
 }

@@ -18,6 +18,8 @@ struct Site {
     std::string root;                   // document root path, for messages
     UniqueFd root_fd;                   // O_PATH | O_DIRECTORY, opened as the site
     std::vector<std::string> index_files;
+    std::vector<std::string> readable;  // extra read-only paths (site.readable)
+    std::vector<std::string> writable;  // paths the site may write (site.writable)
     std::uint32_t header_timeout_ms = 10'000;
     std::uint32_t keepalive_timeout_ms = 15'000;
     std::uint32_t max_header_bytes = 16 * 1024;

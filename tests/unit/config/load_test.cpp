@@ -378,6 +378,13 @@ const BadCase kBadCases[] = {
                "user = \"alpha\"\nroot = \"srv/alpha\"\n",
      "8:8: site.root: \"srv/alpha\" is not an absolute path; write the full path, e.g. "
      "\"/srv/alpha/public\""},
+    {"root under /tmp",
+     kServer + "[[site]]\nname = \"alpha\"\nhosts = [\"alpha.example\"]\n"
+               "user = \"alpha\"\nroot = \"/tmp/alpha\"\n",
+     "8:8: site.root: \"/tmp/alpha\" is under /tmp, which every site sees as its own private "
+     "directory; put it elsewhere"},
+    {"writable under /tmp", kServer + kAlpha + "writable = [\"/tmp/uploads\"]\n",
+     "9:13: site.writable: \"/tmp/uploads\" is under /tmp"},
     {"relative readable", kServer + kAlpha + "readable = [\"/usr/share\", \"lib\"]\n",
      "9:27: site.readable: \"lib\" is not an absolute path"},
     {"relative writable", kServer + kAlpha + "writable = [\"uploads\"]\n",
