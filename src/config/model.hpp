@@ -79,6 +79,11 @@ struct SiteLimits {
     std::uint32_t connections = 1000;
 };
 
+// Outbound network of the site's processes (Landlock ABI >= 4).
+struct NetworkConfig {
+    std::optional<std::vector<std::uint16_t>> tcp_connect;  // ports they may connect to; unset: any
+};
+
 struct SiteConfig {
     std::string name;
     std::vector<std::string> hosts;       // normalized: lowercase, no trailing dot
@@ -96,6 +101,8 @@ struct SiteConfig {
     std::optional<CgiConfig> cgi;
     std::optional<FastCgiConfig> fastcgi;
     SiteLimits limits;
+    NetworkConfig network;
+    std::string selinux_context;          // applied with setcon where SELinux is enabled
     SourcePosition position;              // where [[site]] starts, for messages
 };
 

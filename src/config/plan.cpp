@@ -127,6 +127,14 @@ void describe_handlers(const SiteConfig& site, PlanWriter& plan) {
         plan.line("fastcgi", fastcgi(*site.fastcgi));
     }
     plan.line("limits", limits(site.limits));
+    std::string outbound = "any TCP port";
+    if (site.network.tcp_connect) {
+        outbound = "TCP ports";
+        for (std::uint16_t port : *site.network.tcp_connect) outbound += " " + std::to_string(port);
+        if (site.network.tcp_connect->empty()) outbound = "no TCP connections";
+    }
+    plan.line("outbound", outbound);
+    if (!site.selinux_context.empty()) plan.line("selinux", site.selinux_context);
 }
 
 void describe_site(const Config& config, const SiteConfig& site, PlanWriter& plan) {

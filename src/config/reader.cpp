@@ -250,6 +250,36 @@ std::optional<std::vector<Located<std::string>>> TableReader::strings(
     return items;
 }
 
+std::optional<std::vector<std::int64_t>> TableReader::integers(std::string_view key, std::int64_t min,
+                                                               std::int64_t max) const {
+    const toml::node* node = find(key);
+    if (!node) {
+        return std::nullopt;
+    }
+    std::string expected = "an array of whole numbers from " + std::to_string(min) + " to " +
+                           std::to_string(max);
+    if (!node->is_array()) {
+        wrong_type(key, expected);
+        return std::nullopt;
+    }
+    std::vector<std::int64_t> values;
+    bool all_valid = true;
+    for (const toml::node& element : *node->as_array()) {
+        SourcePosition where = detail::position_of(element, position_of(key));
+        if (!element.is_integer() || element.as_integer()->get() < min ||
+            element.as_integer()->get() > max) {
+            problem_at(where, key, "expected " + expected + ", found " + describe_value(element));
+            all_valid = false;
+            continue;
+        }
+        values.push_back(element.as_integer()->get());
+    }
+    if (!all_valid) {
+        return std::nullopt;
+    }
+    return values;
+}
+
 std::optional<std::uint64_t> TableReader::size(std::string_view key, std::uint64_t min,
                                                std::uint64_t max) const {
     const toml::node* node = find(key);

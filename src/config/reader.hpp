@@ -78,6 +78,8 @@ class TableReader {
                                         std::int64_t max) const;
     std::optional<std::vector<Located<std::string>>> strings(std::string_view key,
                                                              std::string_view example) const;
+    std::optional<std::vector<std::int64_t>> integers(std::string_view key, std::int64_t min,
+                                                      std::int64_t max) const;
     std::optional<std::uint64_t> size(std::string_view key, std::uint64_t min,
                                       std::uint64_t max) const;
     std::optional<std::uint64_t> duration(std::string_view key, std::uint64_t min_ms,

@@ -183,6 +183,19 @@ void read_limits(const TableReader& site, SiteConfig& config) {
     }
 }
 
+void read_network(const TableReader& site, SiteConfig& config) {
+    auto network = site.table("network", "[site.network] with tcp_connect = [443, 3306]");
+    if (!network) {
+        return;
+    }
+    network->reject_unknown_keys({"tcp_connect"});
+    if (auto ports = network->integers("tcp_connect", 1, 65535)) {
+        std::vector<std::uint16_t> allowed;
+        for (std::int64_t port : *ports) allowed.push_back(static_cast<std::uint16_t>(port));
+        config.network.tcp_connect = allowed;
+    }
+}
+
 }  // namespace
 
 void read_site_handlers(const TableReader& site, const ServerRead& server, SiteConfig& config) {
@@ -190,6 +203,7 @@ void read_site_handlers(const TableReader& site, const ServerRead& server, SiteC
     Extensions cgi = read_cgi(site, config);
     read_fastcgi(site, config, cgi);
     read_limits(site, config);
+    read_network(site, config);
 }
 
 }  // namespace bulkhead::config::detail

@@ -271,7 +271,7 @@ void read_workers(const TableReader& site, SiteConfig& config) {
 SiteRead read_site(const TableReader& site, const ServerRead& server, const Lookups& lookups) {
     site.reject_unknown_keys({"name", "hosts", "user", "group", "root", "index", "workers",
                               "readable", "writable", "max_body_bytes", "tls", "cgi", "fastcgi",
-                              "limits"});
+                              "limits", "network", "selinux_context"});
     SiteRead read;
     read.config.position = site.position();
     read_name(site, read);
@@ -285,6 +285,15 @@ SiteRead read_site(const TableReader& site, const ServerRead& server, const Look
     read.config.max_body_bytes =
         site.size("max_body_bytes", 0, kMaxBodyBytes).value_or(server.config.max_body_bytes);
     read_site_handlers(site, server, read.config);
+    if (auto context = site.string("selinux_context", "\"system_u:system_r:httpd_t:s0\"")) {
+        if (context->empty() || context->find_first_of(" \n\t") != std::string::npos) {
+            site.problem("selinux_context", quote(*context) +
+                                                " is not an SELinux context; write e.g. "
+                                                "\"system_u:system_r:httpd_t:s0\"");
+        } else {
+            read.config.selinux_context = *context;
+        }
+    }
     return read;
 }
 

@@ -68,6 +68,7 @@ struct Plan {
     NamespacePlan namespaces;
     LandlockPlan landlock;
     SyscallPolicy syscalls = SyscallPolicy::none;
+    std::string selinux_context;            // step 7; empty: none
 };
 
 struct StepError {
@@ -100,8 +101,12 @@ StepResult apply_capabilities(const Plan& plan);    // capabilities.cpp: clear a
                                                     // no_new_privs, not dumpable
 StepResult apply_cgroup(const Plan& plan);          // cgroup.cpp: join the site's cgroups
 StepResult apply_namespaces(const Plan& plan);      // namespaces.cpp: private /tmp and /proc
+StepResult apply_selinux(const Plan& plan);         // selinux.cpp
 StepResult apply_landlock(const Plan& plan);        // landlock.cpp
 StepResult apply_seccomp(const Plan& plan);         // seccomp.cpp
+
+// Whether SELinux is enabled on this host (selinuxfs mounted), checked at run time.
+bool selinux_enabled();
 
 // The Landlock ABI the kernel offers (0: none), and what apply_landlock gave up on this kernel.
 int landlock_abi();

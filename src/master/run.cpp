@@ -10,6 +10,7 @@
 #include "base/log.hpp"
 #include "config/load.hpp"
 #include "config/plan.hpp"
+#include "confine/step.hpp"
 #include "master/commands.hpp"
 #include "master/filesystem.hpp"
 #include "master/listeners.hpp"
@@ -45,7 +46,18 @@ Executables find_executables() {
     return executables;
 }
 
+// A guarantee the configuration demands and this host cannot give stops the start.
+void check_host_supports(const config::Config& config) {
+    for (const config::SiteConfig& site : config.sites) {
+        if (!site.selinux_context.empty() && !confine::selinux_enabled()) {
+            throw std::runtime_error("site " + site.name + " asks for SELinux context " +
+                                     site.selinux_context + ", but SELinux is not enabled on this host");
+        }
+    }
+}
+
 int serve(const config::Config& config) {
+    check_host_supports(config);
     std::string jail = prepare_state_dirs(config);
     Executables executables = find_executables();
     std::vector<Listener> listeners = open_listeners(config.server);

@@ -218,6 +218,23 @@ root = "/srv/alpha/public"
     EXPECT_EQ(config.server.gid, 33u);
 }
 
+TEST(ParseConfig, NetworkAndSelinux) {
+    Config config = parse_ok(R"([server]
+listen = ["127.0.0.1:0"]
+[[site]]
+name = "alpha"
+hosts = ["alpha.example"]
+user = "alpha"
+root = "/srv/alpha/public"
+selinux_context = "system_u:system_r:httpd_t:s0"
+[site.network]
+tcp_connect = [443, 3306]
+)");
+    ASSERT_TRUE(config.sites[0].network.tcp_connect);
+    EXPECT_EQ(*config.sites[0].network.tcp_connect, (std::vector<std::uint16_t>{443, 3306}));
+    EXPECT_EQ(config.sites[0].selinux_context, "system_u:system_r:httpd_t:s0");
+}
+
 TEST(ParseConfig, PortZeroListenersDoNotConflict) {
     Config config = parse_ok(R"([server]
 listen = ["127.0.0.1:0", "127.0.0.1:0"]
@@ -383,6 +400,12 @@ const BadCase kBadCases[] = {
                "user = \"alpha\"\nroot = \"/tmp/alpha\"\n",
      "8:8: site.root: \"/tmp/alpha\" is under /tmp, which every site sees as its own private "
      "directory; put it elsewhere"},
+    {"network port zero", kServer + kAlpha + "[site.network]\ntcp_connect = [443, 0]\n",
+     "10:21: site.network.tcp_connect: expected an array of whole numbers from 1 to 65535, found 0"},
+    {"network unknown key", kServer + kAlpha + "[site.network]\nudp = [53]\n",
+     "10:7: site.network.udp: unknown key; the keys of [site.network] are: tcp_connect"},
+    {"selinux context with a space", kServer + kAlpha + "selinux_context = \"a b\"\n",
+     "9:19: site.selinux_context: \"a b\" is not an SELinux context"},
     {"writable under /tmp", kServer + kAlpha + "writable = [\"/tmp/uploads\"]\n",
      "9:13: site.writable: \"/tmp/uploads\" is under /tmp"},
     {"relative readable", kServer + kAlpha + "readable = [\"/usr/share\", \"lib\"]\n",
