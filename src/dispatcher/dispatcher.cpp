@@ -130,6 +130,13 @@ void Dispatcher::admit(UniqueFd socket, ipc::ConnectionMeta meta, std::uint16_t 
     pending->generation = next_generation_++;
     pending_[fd] = std::move(pending);
     ++pending_count_;
+    std::uint32_t from_client = client_counts_.add(meta.client);
+    if (from_client > settings_.max_pending_per_client || pending_count_ > settings_.max_pending) {
+        // Refused before its head is read: the answer needs no routing and the client learns
+        // to come back later rather than hold a slot.
+        answer_and_close(*pending_[fd], 503);
+        return;
+    }
     try_route(fd);
     if (fd < static_cast<int>(pending_.size()) && pending_[fd] && !pending_[fd]->lingering) {
         // Edge-triggered: a peek leaves the bytes queued, so level-triggered readiness
@@ -141,6 +148,7 @@ void Dispatcher::admit(UniqueFd socket, ipc::ConnectionMeta meta, std::uint16_t 
 
 void Dispatcher::forget(int fd) {
     if (fd >= static_cast<int>(pending_.size()) || !pending_[fd]) return;
+    client_counts_.remove(pending_[fd]->meta.client);
     epoll_.remove(fd);
     pending_[fd].reset();
     --pending_count_;

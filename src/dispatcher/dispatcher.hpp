@@ -13,6 +13,7 @@
 #include "base/clock.hpp"
 #include "base/epoll.hpp"
 #include "base/unique_fd.hpp"
+#include "dispatcher/client_counts.hpp"
 #include "dispatcher/routing_table.hpp"
 #include "ipc/dispatcher_worker.hpp"
 #include "ipc/master_dispatcher.hpp"
@@ -24,6 +25,11 @@ struct Settings {
     std::uint32_t max_header_bytes = 16 * 1024;
     int unknown_host_status = 421;             // 0: route to unknown_host_site
     std::uint32_t unknown_host_site = ipc::kNoSite;
+    // Connections the dispatcher holds at once (head phase or lingering), per client address
+    // and in all; beyond them a new connection gets 503 at once. A browser opens a handful;
+    // an office behind one NAT address a few hundred.
+    std::uint32_t max_pending_per_client = 256;
+    std::uint32_t max_pending = 50'000;
 };
 
 // A connection in its head phase: accepted (or handed back), not yet routed.
@@ -83,6 +89,7 @@ private:
     Epoll epoll_;
     std::vector<std::unique_ptr<PendingConnection>> pending_;  // indexed by descriptor number
     std::size_t pending_count_ = 0;
+    ClientCounts client_counts_;
     using TimerEntry = std::tuple<Millis, int, std::uint32_t>;  // deadline, fd, generation
     std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
     std::uint32_t next_generation_ = 1;
