@@ -1,6 +1,7 @@
 // bulkhead-dispatcher: executed by the master (as root, descriptors arranged); takes its
 // table from the master, confines itself, then routes connections until told to stop.
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -9,6 +10,7 @@
 #include <cstdio>
 
 #include "base/log.hpp"
+#include "base/signals.hpp"
 #include "dispatcher/confinement.hpp"
 #include "dispatcher/dispatcher.hpp"
 #include "dispatcher/intake.hpp"
@@ -32,6 +34,8 @@ bool is_socket(int fd) {
 
 int main(int argc, char**) {
     using namespace bulkhead;
+    // Until the loop's signalfd exists, a stop signal must wait rather than kill us mid-start.
+    block_into_signalfd({SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGPIPE});
     log::set_role("dispatcher");
     if (argc != 1 || !is_socket(ipc::fds::kDispatcherMaster)) {
         std::fprintf(stderr, "bulkhead-dispatcher is started by the bulkhead master; do not run it by hand\n");

@@ -84,8 +84,10 @@ Connection::Verdict Connection::advance_head() {
     auto outcome = proto::parse_request_head(bytes_of(in_, in_start_), limits, head);
     if (outcome.status == proto::ParseStatus::complete)
         return on_head(head, outcome.consumed);
-    if (outcome.status == proto::ParseStatus::error)
+    if (outcome.status == proto::ParseStatus::error) {
+        record_ = AccessRecord{};  // a new request, not the one before it on this connection
         return fail(proto::http_status_for(outcome.error));
+    }
     if (stopping_ && in_start_ == in_.size())
         return Verdict::close;  // idle during shutdown
     std::size_t had = in_.size() - in_start_;
@@ -115,13 +117,6 @@ bool Connection::host_is_ours(const proto::RequestHead& head, int& error_status)
 }
 
 Connection::Verdict Connection::on_head(const proto::RequestHead& head, std::size_t head_bytes) {
-    int error_status = 0;
-    if (!host_is_ours(head, error_status)) {
-        // Not consumed: the whole request goes back with the socket.
-        return stopping_ ? fail(421) : Verdict::handback;
-    }
-    if (error_status != 0)
-        return fail(error_status);
     record_ = AccessRecord{};
     record_.request_line = std::string(head.method) + " " + std::string(head.target) + " HTTP/1." +
                            std::to_string(head.version_minor);
@@ -129,6 +124,13 @@ Connection::Verdict Connection::on_head(const proto::RequestHead& head, std::siz
     record_.user_agent = std::string(head.field("User-Agent").value_or(""));
     record_.started_us = monotonic_us();
     record_.client = meta_.client;
+    int error_status = 0;
+    if (!host_is_ours(head, error_status)) {
+        // Not consumed: the whole request goes back with the socket.
+        return stopping_ ? fail(421) : Verdict::handback;
+    }
+    if (error_status != 0)
+        return fail(error_status);
     body_ = RequestBody(head, context_.site.max_body_bytes);
     if (body_.declared_too_large())
         return fail(413);

@@ -3,6 +3,7 @@
 // re-checks that it holds no privilege, opens its document root, and serves.
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cstdio>
 
 #include "base/log.hpp"
+#include "base/signals.hpp"
 #include "confine/step.hpp"
 #include "ipc/fd_numbers.hpp"
 #include "worker/confinement.hpp"
@@ -41,6 +43,8 @@ bool post_exec_checks() {
 }  // namespace
 
 int main(int argc, char**) {
+    // Until the loop's signalfd exists, a stop signal must wait rather than kill us mid-start.
+    block_into_signalfd({SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGPIPE});
     log::set_role("worker");
     if (argc != 1 || !is_socket(ipc::fds::kWorkerMaster) ||
         !is_socket(ipc::fds::kWorkerDispatcher)) {

@@ -10,6 +10,8 @@ server refuses to start otherwise) and the built executables; without either the
 
 Run with Debian's interpreter:  /usr/bin/python3 -m pytest -q tests/integration
 The build directory is $BULKHEAD_BUILD_DIR, by default <repository>/build.
+Each server lives in a fresh mkdtemp() directory under $BULKHEAD_TEST_TMPDIR, by default
+/var/tmp: bulkhead refuses site paths under /tmp (every site sees its own private /tmp).
 """
 
 from __future__ import annotations
@@ -36,10 +38,13 @@ DISPATCHER_UID = 40100
 ALPHA_UID = 40101
 BETA_UID = 40102
 
-START_TIMEOUT = 10.0  # seconds until "listening on" and the dispatcher's "serving"
+START_TIMEOUT = 20.0  # seconds until "listening on" and the dispatcher's "serving"
 STOP_TIMEOUT = 10.0  # seconds after SIGTERM before SIGKILL
 
 BIG_FILE_SIZE = 100 * 1024
+
+# Not /tmp: site roots under /tmp are a configuration error (the sites' private /tmp).
+TEST_TMPDIR = os.environ.get("BULKHEAD_TEST_TMPDIR", "/var/tmp")
 
 
 def big_file_content() -> bytes:
@@ -51,14 +56,18 @@ def big_file_content() -> bytes:
 # skipping
 
 
-def require_root_and_binaries() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("needs root: bulkhead run starts each site's workers as the site's user")
+def require_binaries() -> None:
     for name in ("bulkhead", "bulkhead-dispatcher", "bulkhead-worker"):
         path = BUILD_DIR / name
         if not (path.is_file() and os.access(path, os.X_OK)):
             pytest.skip(f"{path} is missing: build first (cmake --build build) "
                         f"or set BULKHEAD_BUILD_DIR")
+
+
+def require_root_and_binaries() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root: bulkhead run starts each site's workers as the site's user")
+    require_binaries()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,7 +312,7 @@ class BulkheadServer:
     def __init__(self, server_options=None, alpha_options=None, beta_options=None,
                  prefix="bulkhead-it-"):
         require_root_and_binaries()
-        self.dir = Path(tempfile.mkdtemp(prefix=prefix))
+        self.dir = Path(tempfile.mkdtemp(prefix=prefix, dir=TEST_TMPDIR))
         os.chmod(self.dir, 0o755)
         self.state_dir = self.dir / "state"
         self.log_dir = self.dir / "log"
@@ -354,23 +363,31 @@ class BulkheadServer:
         os.chmod(self.config_path, 0o644)
 
     def make_content(self) -> None:
-        def put(path: Path, content: bytes, uid: int, mode: int = 0o644) -> None:
+        # Owners are set below: every file and directory belongs to its site's user.
+        def put(path: Path, content: bytes, mode: int = 0o644) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
             os.chmod(path, mode)
 
         alpha, beta = self.alpha_root, self.beta_root
-        put(alpha / "index.html", b"<h1>alpha</h1>\n", ALPHA_UID)
-        put(alpha / "secret.txt", b"alpha-secret-0600\n", ALPHA_UID, 0o600)
-        put(alpha / "sub" / "index.html", b"<p>alpha sub index</p>\n", ALPHA_UID)
-        put(alpha / "sub" / "page.txt", b"alpha sub page\n", ALPHA_UID)
-        put(alpha / "nodex" / "readme.txt", b"a directory without index\n", ALPHA_UID)
-        put(alpha / "big.bin", big_file_content(), ALPHA_UID)
-        put(alpha / "style.css", b"body { color: red }\n", ALPHA_UID)
-        put(alpha / "doc.odt", b"not really an odt\n", ALPHA_UID)
-        put(alpha / "data.csv", b"a,b\n1,2\n", ALPHA_UID)
-        put(beta / "index.html", b"<h1>beta</h1>\n", BETA_UID)
-        put(beta / "only-beta.txt", b"beta only\n", BETA_UID)
+        put(alpha / "index.html", b"<h1>alpha</h1>\n")
+        put(alpha / "secret.txt", b"alpha-secret-0600\n", 0o600)
+        put(alpha / "sub" / "index.html", b"<p>alpha sub index</p>\n")
+        put(alpha / "sub" / "page.txt", b"alpha sub page\n")
+        put(alpha / "nodex" / "readme.txt", b"a directory without index\n")
+        put(alpha / "big.bin", big_file_content())
+        put(alpha / "style.css", b"body { color: red }\n")
+        put(alpha / "doc.odt", b"not really an odt\n")
+        put(alpha / "data.csv", b"a,b\n1,2\n")
+        put(alpha / "empty.txt", b"")
+        put(alpha / "caf\u00e9.txt", b"cafe\n")
+        put(alpha / "a b" / "index.html", b"space dir\n")
+        put(alpha / "unreadable.txt", b"root only\n", 0o000)
+        os.mkfifo(alpha / "fifo")
+        (alpha / "devnull").symlink_to("/dev/null")
+        (alpha / "loop").symlink_to("loop")
+        put(beta / "index.html", b"<h1>beta</h1>\n")
+        put(beta / "only-beta.txt", b"beta only\n")
         # A symlink in beta's root to alpha's private file (absolute), and one relative.
         (beta / "steal-abs.txt").symlink_to(alpha / "secret.txt")
         (beta / "steal-rel.txt").symlink_to(os.path.relpath(alpha / "secret.txt", beta))
@@ -383,6 +400,7 @@ class BulkheadServer:
                     os.chmod(Path(dirpath) / name, 0o755)
                 for name in dirnames + filenames:
                     os.lchown(Path(dirpath) / name, uid, uid)
+        os.chown(alpha / "unreadable.txt", 0, 0)  # mode 0000, root's: the site cannot read it
 
     # -- running ----------------------------------------------------------------------------
 
@@ -504,7 +522,7 @@ class BulkheadServer:
         sock.connect((address, port))
         return sock
 
-    def raw(self, data: bytes, address: str = "127.0.0.1", timeout: float = 3.0,
+    def raw(self, data: bytes, address: str = "127.0.0.1", timeout: float = 5.0,
             shut_write: bool = False) -> RawReply:
         """Sends `data` on a new connection and returns everything received until the server
         closes or `timeout` seconds pass without a byte (`.closed` tells which)."""
@@ -516,7 +534,7 @@ class BulkheadServer:
 
     def get(self, host: str | None, target: str = "/", address: str = "127.0.0.1",
             headers=(), method: str = "GET", version: str = "HTTP/1.1",
-            timeout: float = 3.0) -> Response:
+            timeout: float = 5.0) -> Response:
         """One request with Connection: close on a new connection; the parsed response."""
         hdrs = list(headers)
         if version == "HTTP/1.1" and not any(h.lower().startswith("connection:") for h in hdrs):
@@ -612,7 +630,12 @@ def stop_and_check(server: BulkheadServer) -> None:
 def server():
     """One running server with the default configuration, shared by a test module."""
     require_root_and_binaries()
-    srv = BulkheadServer().start()
+    srv = BulkheadServer()
+    try:
+        srv.start()
+    except BaseException:
+        srv.cleanup()
+        raise
     yield srv
     stop_and_check(srv)
 
@@ -651,7 +674,7 @@ class Conn:
     """A client connection that reads responses one at a time (keep-alive, pipelining)."""
 
     def __init__(self, server: BulkheadServer, address: str = "127.0.0.1",
-                 timeout: float = 3.0):
+                 timeout: float = 5.0):
         self.sock = server.connect(address, timeout)
         self.timeout = timeout
         self.buffer = b""
@@ -707,7 +730,7 @@ class Conn:
         self.send(request_bytes(host, target, method, version, headers, body))
         return self.response(head=(method == "HEAD"))
 
-    def closed_by_peer(self, wait: float = 3.0) -> bool:
+    def closed_by_peer(self, wait: float = 5.0) -> bool:
         """True if the server closes the connection (after any further bytes, which must be
         none) within `wait` seconds."""
         deadline = time.monotonic() + wait

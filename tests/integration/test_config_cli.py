@@ -5,12 +5,13 @@ import subprocess
 
 import pytest
 
-from conftest import BULKHEAD, BulkheadServer, free_port
+from conftest import BULKHEAD, BulkheadServer, free_port, require_binaries
 
 CLI_TIMEOUT = 15
 
 
 def run_cli(*args, prefix=()):
+    require_binaries()
     return subprocess.run([*prefix, str(BULKHEAD), *args], capture_output=True, text=True,
                           timeout=CLI_TIMEOUT, stdin=subprocess.DEVNULL)
 
@@ -179,3 +180,21 @@ def test_second_server_on_same_port_exits_2_naming_the_address(make_server):
     assert "started worker" not in result.stderr
     # The first server is unharmed.
     assert first.get("alpha.test").text == "<h1>alpha</h1>\n"
+
+
+def test_check_unknown_host_naming_no_site_is_an_error(unstarted):
+    text = add_after(unstarted.config_text(), "header_timeout", 'unknown_host = "gamma"')
+    path = unstarted.dir / "gamma.toml"
+    path.write_text(text)
+    result = run_cli("check", "-c", str(path))
+    assert result.returncode == 1
+    problems = problem_lines(result.stderr, path)
+    assert any(line == line_of(text, "gamma") and "gamma" in message
+               for line, _, message in problems), result.stderr
+
+
+def test_check_prints_unknown_host_policy_and_timeouts(unstarted):
+    result = run_cli("check", "-c", str(unstarted.config_path))
+    assert result.returncode == 0
+    assert "421" in result.stdout
+    assert "2s" in result.stdout

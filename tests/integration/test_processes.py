@@ -141,7 +141,7 @@ def test_killed_worker_is_replaced_while_other_site_is_served(make_server):
     def hammer_beta():
         while not stop.is_set():
             try:
-                response = srv.get("beta.test", timeout=2)
+                response = srv.get("beta.test", timeout=5)
                 results.append(response.status if response.text == "<h1>beta</h1>\n" else -1)
             except Exception as error:  # noqa: BLE001 - recorded as a failure
                 results.append(repr(error))
@@ -203,7 +203,7 @@ def test_sigterm_stops_gracefully_with_exit_0_and_no_process_left(make_server):
     started = time.monotonic()
     code = srv.stop(signal.SIGTERM)
     assert code == 0, f"exit status {code} after SIGTERM:\n{srv.log}"
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 12
     deadline = time.monotonic() + 3
     while srv.leftover_processes() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -237,3 +237,90 @@ def test_sigterm_refuses_new_connections_after_stop(make_server):
         sock.settimeout(2)
         with pytest.raises(OSError):
             sock.connect(("127.0.0.1", port))
+
+
+def fd_targets(pid: int) -> list:
+    targets = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            targets.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            pass
+    return targets
+
+
+def test_workers_hold_only_their_own_sites_descriptors(server):
+    for site in ("alpha", "beta"):
+        allowed_files = {"/dev/null", str(server.dir / site),
+                         str(server.log_dir / f"{site}.access.log"),
+                         str(server.log_dir / f"{site}.error.log")}
+        for pid in server.worker_pids(site):
+            for target in fd_targets(pid):
+                if target.startswith(("socket:", "anon_inode:")):
+                    continue
+                assert target in allowed_files, f"worker {pid} of {site} holds {target}"
+
+
+def test_dispatcher_holds_no_files(server):
+    for target in fd_targets(server.dispatcher_pid):
+        assert target == "/dev/null" or target.startswith(("socket:", "anon_inode:", "pipe:")), \
+            f"the dispatcher holds {target}"
+
+
+def test_sighup_and_sigusr1_do_not_stop_the_server(make_server):
+    srv = make_server()
+    children = set(srv.all_children())
+    for sig in (signal.SIGHUP, signal.SIGUSR1):
+        srv.proc.send_signal(sig)
+        time.sleep(0.2)
+        assert srv.proc.poll() is None, f"the master exited on {sig.name}"
+    assert set(srv.all_children()) == children, "no process was restarted"
+    assert srv.get("alpha.test").status == 200
+    assert srv.get("beta.test").status == 200
+
+
+def test_sigterm_lets_an_in_flight_download_finish(make_server):
+    # A generous shutdown_timeout: the download must finish because the stop waits for it,
+    # not be cut by the timeout on a slow (loaded) machine.
+    srv = make_server(start=False, server_options={"shutdown_timeout": "30s"})
+    content = os.urandom(8 * 1024 * 1024)
+    huge = srv.alpha_root / "huge.bin"
+    huge.write_bytes(content)
+    os.chown(huge, ALPHA_UID, ALPHA_UID)
+    srv.start()
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", srv.port))
+        sock.sendall(b"GET /huge.bin HTTP/1.1\r\nHost: alpha.test\r\n\r\n")
+        received = sock.recv(65536)
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)  # the stop is under way while most of the body is still to come
+        deadline = time.monotonic() + 25
+        while time.monotonic() < deadline:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            received += chunk
+    end = received.index(b"\r\n\r\n") + 4
+    assert received.startswith(b"HTTP/1.1 200 ")
+    body = received[end:]
+    assert len(body) == len(content), \
+        f"the download was cut short by the graceful stop: {len(body)} of {len(content)} bytes" \
+        f"\n{srv.log}"
+    assert body == content
+    assert srv.proc.wait(10) == 0
+    assert "did not stop within the shutdown timeout" not in srv.log
+    assert srv.leftover_processes() == []
+
+
+def test_sigquit_stops_at_once_and_leaves_no_process(make_server):
+    srv = make_server()
+    pids = set(srv.all_children())
+    srv.proc.send_signal(signal.SIGQUIT)
+    srv.proc.wait(5)
+    deadline = time.monotonic() + 3
+    while any(pid_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(pid_alive(pid) for pid in pids)
+    assert srv.leftover_processes() == []

@@ -108,3 +108,24 @@ def test_unknown_host_policy_site_still_hands_known_names_to_their_site_on_keep_
         assert conn.request("unknown.example").text == ALPHA_BODY
         assert conn.request("beta.test").text == BETA_BODY
         assert conn.request("alpha.test").text == ALPHA_BODY
+
+
+def test_ipv6_literal_host_is_an_unknown_name(server):
+    assert server.get("[::1]").status == 421
+    assert server.get(f"[::1]:{server.port6}", address="::1").status == 421
+
+
+def test_unknown_host_policy_404_answers_unknown_names_with_404(make_server):
+    srv = make_server(server_options={"unknown_host": "404"})
+    reply = srv.raw(request_bytes("unknown.example"))
+    assert parse_one(reply).status == 404
+    assert reply.closed
+    assert srv.get(None, version="HTTP/1.0").status == 404
+    assert srv.get("alpha.test").text == ALPHA_BODY
+
+
+def test_unknown_host_policy_site_beta_serves_unknown_names(make_server):
+    srv = make_server(server_options={"unknown_host": "beta"})
+    assert srv.get("unknown.example").text == BETA_BODY
+    assert srv.get("alpha.test").text == ALPHA_BODY
+    assert srv.get("unknown.example", "/only-beta.txt").text == "beta only\n"

@@ -114,12 +114,19 @@ def test_directory_without_trailing_slash_redirects_301_with_location(server):
     assert response.header("Location").endswith("/sub/?x=1")
 
 
-def test_directory_redirect_is_not_an_open_redirect(server):
-    response = server.get("alpha.test", "//sub")
-    if response.status == 301:
-        location = response.header("Location")
-        assert not location.startswith("//"), location
-        assert not location.startswith("/\\"), location
+@pytest.mark.parametrize("target", ["//sub", "///sub"])
+def test_directory_redirect_is_not_an_open_redirect(server, target):
+    response = server.get("alpha.test", target)
+    assert response.status == 301
+    assert response.header("Location") == "/sub/"
+
+
+def test_directory_redirect_keeps_percent_encoding(server):
+    response = server.get("alpha.test", "/a%20b")
+    assert response.status == 301
+    assert response.header("Location") == "/a%20b/"
+    response = server.get("alpha.test", "/a%20b/")
+    assert response.status == 200 and response.text == "space dir\n"
 
 
 def test_directory_without_index_is_not_listed(server):
@@ -164,3 +171,28 @@ def test_nul_and_bad_escapes_in_path_are_rejected(server):
     for target in ("/index.html%00.txt", "/%zz", "/%"):
         response = server.get("alpha.test", target)
         assert response.status == 400, f"{target} -> {response.status}"
+
+
+def test_percent_encoded_utf8_file_name_is_served(server):
+    response = server.get("alpha.test", "/caf%C3%A9.txt")
+    assert response.status == 200 and response.text == "cafe\n"
+
+
+def test_empty_file_is_200_with_zero_length_and_range_on_it_416(server):
+    response = server.get("alpha.test", "/empty.txt")
+    assert response.status == 200
+    assert response.header("Content-Length") == "0" and response.body == b""
+    response = server.get("alpha.test", "/empty.txt", headers=["Range: bytes=0-"])
+    assert response.status == 416
+
+
+@pytest.mark.parametrize("target, statuses", [
+    ("/fifo", (403, 404)),          # must not block the worker on open
+    ("/unreadable.txt", (403,)),    # mode 0000, owned by root
+    ("/devnull", (403, 404)),       # a symlink that leaves the root
+    ("/loop", (403, 404)),          # a symlink loop
+])
+def test_special_files_are_refused_without_hanging(server, target, statuses):
+    response = server.get("alpha.test", target, timeout=3)
+    assert response.status in statuses, f"{target} -> {response.status}"
+    assert server.get("alpha.test", "/sub/page.txt").status == 200, "the worker still serves"
