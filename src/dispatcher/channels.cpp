@@ -70,7 +70,7 @@ void Dispatcher::on_worker_message(int channel_fd) {
             // The addresses come from the socket itself, not from the worker's word.
             ipc::ConnectionMeta meta = connection_meta(datagram->fd.get());
             admit(std::move(datagram->fd), meta, handback->flags & ipc::kConnectionTls,
-                  std::move(carried));
+                  std::move(carried), false);
             return;
         }
     }

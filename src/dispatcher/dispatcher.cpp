@@ -49,10 +49,11 @@ bool is_tcp_socket(int fd) {
 }
 
 Dispatcher::Dispatcher(Settings settings, RoutingTable table, std::vector<UniqueFd> plain_listeners,
-                       UniqueFd master_channel)
+                       ProxyTrust proxy_trust, UniqueFd master_channel)
     : settings_(settings),
       table_(std::move(table)),
       listeners_(std::move(plain_listeners)),
+      proxy_trust_(std::move(proxy_trust)),
       master_(std::move(master_channel)),
       signals_(block_into_signalfd({SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGPIPE})),
       peek_buffer_(settings.max_header_bytes + ipc::kMaxCarriedBytes + 1),
@@ -111,14 +112,14 @@ void Dispatcher::accept_from(int listener) {
         }
         UniqueFd socket(fd);
         ipc::ConnectionMeta meta = connection_meta(fd, &peer);
-        admit(std::move(socket), meta, 0, {});
+        admit(std::move(socket), meta, 0, {}, true);
     }
 }
 
 // Registers a connection in its head phase and tries to route it at once: with
 // TCP_DEFER_ACCEPT the head has usually arrived before accept returns.
 void Dispatcher::admit(UniqueFd socket, ipc::ConnectionMeta meta, std::uint16_t flags,
-                       std::string carried) {
+                       std::string carried, bool fresh) {
     int fd = socket.get();
     if (fd >= static_cast<int>(pending_.size())) pending_.resize(fd + 1);
     auto pending = std::make_unique<PendingConnection>();
@@ -126,6 +127,7 @@ void Dispatcher::admit(UniqueFd socket, ipc::ConnectionMeta meta, std::uint16_t 
     pending->meta = meta;
     pending->flags = flags;
     pending->carried = std::move(carried);
+    pending->proxy_expected = fresh && !proxy_trust_.empty() && proxy_trust_.trusts(meta.client);
     pending->deadline = monotonic_ms() + settings_.header_timeout_ms;
     pending->generation = next_generation_++;
     pending_[fd] = std::move(pending);

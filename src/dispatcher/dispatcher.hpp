@@ -14,6 +14,7 @@
 #include "base/epoll.hpp"
 #include "base/unique_fd.hpp"
 #include "dispatcher/client_counts.hpp"
+#include "dispatcher/proxy_trust.hpp"
 #include "dispatcher/routing_table.hpp"
 #include "ipc/dispatcher_worker.hpp"
 #include "ipc/master_dispatcher.hpp"
@@ -41,6 +42,7 @@ struct PendingConnection {
     Millis deadline = 0;
     std::uint32_t generation = 0;  // tells stale timer entries from live ones
     bool lingering = false;        // answered and half-closed; draining until EOF or deadline
+    bool proxy_expected = false;   // from a proxy_protocol_from address: a PROXY header comes first
 };
 
 // Client and local address of a connected socket. With `peer` (fresh from accept) only the
@@ -52,7 +54,7 @@ bool is_tcp_socket(int fd);
 class Dispatcher {
 public:
     Dispatcher(Settings settings, RoutingTable table, std::vector<UniqueFd> plain_listeners,
-               UniqueFd master_channel);
+               ProxyTrust proxy_trust, UniqueFd master_channel);
     // Runs until SIGTERM/SIGINT (graceful: stops accepting, routes what is pending) or until
     // the master's channel closes. Returns the process exit status.
     int run();
@@ -65,8 +67,10 @@ private:
 
     void on_event(std::uint64_t token, std::uint32_t events);
     void accept_from(int listener);
-    void admit(UniqueFd socket, ipc::ConnectionMeta meta, std::uint16_t flags, std::string carried);
+    void admit(UniqueFd socket, ipc::ConnectionMeta meta, std::uint16_t flags, std::string carried,
+               bool fresh);
     void try_route(int fd);
+    bool consume_proxy_header(PendingConnection& pending);
     void route_head(PendingConnection& pending, std::span<const std::byte> head_bytes);
     void route_to_site(PendingConnection& pending, std::uint32_t site_id, std::uint16_t flags);
     void answer_and_close(PendingConnection& pending, int status);
@@ -84,6 +88,7 @@ private:
     Settings settings_;
     RoutingTable table_;
     std::vector<UniqueFd> listeners_;
+    ProxyTrust proxy_trust_;
     UniqueFd master_;
     UniqueFd signals_;
     Epoll epoll_;

@@ -10,6 +10,7 @@
 #include "dispatcher/dispatcher.hpp"
 #include "proto/host.hpp"
 #include "proto/http_head.hpp"
+#include "proto/proxy_protocol.hpp"
 
 namespace bulkhead::dispatcher {
 namespace {
@@ -18,8 +19,37 @@ constexpr Millis kLingerMs = 2000;  // how long a half-closed connection may dra
 
 }  // namespace
 
+// A trusted balancer's PROXY header names the real client. It is read (not peeked) so that
+// the worker gets the request alone; the addresses it gives replace the socket's.
+bool Dispatcher::consume_proxy_header(PendingConnection& pending) {
+    constexpr std::size_t kMaxProxyHeader = 1024;
+    int fd = pending.socket.get();
+    ssize_t peeked = recv(fd, peek_buffer_.data(), kMaxProxyHeader, MSG_PEEK);
+    if (peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EINTR)) {
+        forget(fd);
+        return false;
+    }
+    std::span<const std::byte> bytes(peek_buffer_.data(), static_cast<std::size_t>(std::max<ssize_t>(peeked, 0)));
+    proto::ProxyHeader header = proto::parse_proxy_header(bytes);
+    if (header.status == proto::ProxyStatus::need_more && bytes.size() < kMaxProxyHeader) return false;
+    if (header.status != proto::ProxyStatus::complete ||
+        recv(fd, peek_buffer_.data(), header.consumed, 0) != static_cast<ssize_t>(header.consumed)) {
+        answer_and_close(pending, 400);
+        return false;
+    }
+    for (auto [from, to] : {std::pair{&header.source, &pending.meta.client},
+                            std::pair{&header.destination, &pending.meta.local}}) {
+        if (from->family == 0) continue;  // LOCAL or UNKNOWN: the socket's own addresses stand
+        *to = ipc::Endpoint{from->family, 0, from->port, {}};
+        std::memcpy(to->address, from->address, sizeof to->address);
+    }
+    pending.proxy_expected = false;
+    return true;
+}
+
 void Dispatcher::try_route(int fd) {
     PendingConnection& pending = *pending_[fd];
+    if (pending.proxy_expected && !consume_proxy_header(pending)) return;
     // Carried bytes (from a handback) come first; then whatever the kernel holds.
     std::size_t carried = std::min(pending.carried.size(), peek_buffer_.size());
     std::memcpy(peek_buffer_.data(), pending.carried.data(), carried);

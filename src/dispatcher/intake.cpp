@@ -1,5 +1,6 @@
 #include "dispatcher/intake.hpp"
 
+#include <cstring>
 #include <vector>
 
 #include "ipc/master_dispatcher.hpp"
@@ -47,6 +48,15 @@ Expected<bool, std::string> apply_message(Intake& intake, std::span<const std::b
             if (auto m = ipc::decode<ipc::HostRoute>(bytes, has_fd)) {
                 auto pattern = ipc::get_text(m->pattern);
                 if (pattern && intake.table.add_host(*pattern, m->site_id)) return false;
+            }
+            break;
+        case MasterDispatcherType::proxy_trust:
+            if (auto m = ipc::decode<ipc::ProxyTrust>(bytes, has_fd);
+                m && ((m->family == 4 && m->prefix_bits <= 32) || (m->family == 6 && m->prefix_bits <= 128))) {
+                AddressRange range{m->family, m->prefix_bits, {}};
+                std::memcpy(range.address, m->address, sizeof range.address);
+                intake.proxy_trust.add(range);
+                return false;
             }
             break;
         case MasterDispatcherType::worker_attach:

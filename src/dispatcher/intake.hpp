@@ -7,6 +7,7 @@
 #include "base/expected.hpp"
 #include "base/unique_fd.hpp"
 #include "dispatcher/dispatcher.hpp"
+#include "dispatcher/proxy_trust.hpp"
 #include "dispatcher/routing_table.hpp"
 
 namespace bulkhead::dispatcher {
@@ -15,6 +16,7 @@ struct Intake {
     Settings settings;
     RoutingTable table;
     std::vector<UniqueFd> listeners;
+    ProxyTrust proxy_trust;
     std::uint32_t uid = 0;
     std::uint32_t gid = 0;
     std::string jail_dir;

@@ -55,6 +55,7 @@ int main(int argc, char**) {
         return 4;
     }
     dispatcher::Dispatcher loop(intake->settings, std::move(intake->table),
-                                std::move(intake->listeners), UniqueFd(ipc::fds::kDispatcherMaster));
+                                std::move(intake->listeners), std::move(intake->proxy_trust),
+                                UniqueFd(ipc::fds::kDispatcherMaster));
     return loop.run();
 }

@@ -2,7 +2,8 @@
 // Channel master ⇄ dispatcher (SOCK_SEQPACKET, created by the master; the dispatcher's end is
 // descriptor fds::kDispatcherMaster).
 //
-// Order: settings, then any number of listener / site / host / worker_attach, then ready.
+// Order: settings, then any number of listener / site / host / proxy_trust / worker_attach,
+// then ready.
 // After ready: worker_attach and worker_detach as workers come and go. Anything the dispatcher
 // receives out of this order is fatal for it. The dispatcher sends only peer_violation.
 
@@ -17,6 +18,7 @@ enum class MasterDispatcherType : std::uint16_t {
     listener,       // master → dispatcher: a listening socket                 [descriptor]
     site,           // master → dispatcher: a site's id and name
     host,           // master → dispatcher: one host pattern of a site
+    proxy_trust,    // master → dispatcher: an address range that may send a PROXY header
     worker_attach,  // master → dispatcher: a worker's channel (dispatcher end) [descriptor]
     worker_detach,  // master → dispatcher: that worker is gone; forget its channel
     ready,          // master → dispatcher: the table is complete; start serving
@@ -66,6 +68,15 @@ struct HostRoute {
     char pattern[256] = {};  // "alpha.example" or "*.alpha.example", normalized
 };
 
+struct ProxyTrust {
+    static constexpr auto kType = MasterDispatcherType::proxy_trust;
+    static constexpr bool kTakesFd = false;
+    MasterDispatcherType type = kType;
+    std::uint8_t family = 4;       // 4 or 6
+    std::uint8_t prefix_bits = 32;  // 0..32 or 0..128
+    std::uint8_t address[16] = {};
+};
+
 struct WorkerAttach {
     static constexpr auto kType = MasterDispatcherType::worker_attach;
     static constexpr bool kTakesFd = true;
@@ -99,6 +110,7 @@ struct PeerViolation {
 
 static_assert(sizeof(DispatcherSettings) == 280);
 static_assert(sizeof(PeerViolation) == 8);
+static_assert(sizeof(ProxyTrust) == 20);
 static_assert(sizeof(ListenerMessage) == 4);
 static_assert(sizeof(SiteRoute) == 72);
 static_assert(sizeof(HostRoute) == 264);

@@ -2,7 +2,11 @@
 // comings and goings of workers. Sends only; the master reads nothing but the dispatcher's
 // fixed-size reports (on_dispatcher_report).
 
+#include <arpa/inet.h>
 #include <signal.h>
+
+#include <cstdlib>
+#include <optional>
 
 #include <stdexcept>
 
@@ -57,6 +61,23 @@ void Supervisor::send_worker_intake(const Slot& slot) {
     if (!ok) log::error("could not send its configuration to ", describe(slot), "; it will exit");
 }
 
+// server.proxy_protocol_from: "192.0.2.0/24", "2001:db8::/32", or a single address.
+static std::optional<ipc::ProxyTrust> proxy_trust_of(const std::string& text) {
+    std::size_t slash = text.find('/');
+    std::string address = text.substr(0, slash);
+    ipc::ProxyTrust trust;
+    bool v6 = address.find(':') != std::string::npos;
+    trust.family = v6 ? 6 : 4;
+    trust.prefix_bits = v6 ? 128 : 32;
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), trust.address) != 1) return std::nullopt;
+    if (slash != std::string::npos) {
+        int bits = std::atoi(text.c_str() + slash + 1);
+        if (bits < 0 || bits > trust.prefix_bits) return std::nullopt;
+        trust.prefix_bits = static_cast<std::uint8_t>(bits);
+    }
+    return trust;
+}
+
 void Supervisor::send_dispatcher_intake(const Slot& slot) {
     const config::ServerConfig& server = config_.server;
     int channel = slot.channel.get();
@@ -84,6 +105,10 @@ void Supervisor::send_dispatcher_intake(const Slot& slot) {
             host.site_id = id;
             ok = ok && ipc::set_text(host.pattern, pattern) && send(channel, host);
         }
+    }
+    for (const std::string& range : server.proxy_protocol_from) {
+        auto trust = proxy_trust_of(range);  // validated with the configuration already
+        ok = ok && trust && send(channel, *trust);
     }
     for (const Slot& worker : slots_) {
         if (worker.role != Role::worker || worker.pid == 0) continue;
