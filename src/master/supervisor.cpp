@@ -22,6 +22,7 @@ constexpr Millis kHealthyAfterMs = 10'000;  // a process that lived this long st
 constexpr Millis kMaxBackoffMs = 30'000;
 constexpr Millis kFirstBackoffMs = 250;
 constexpr Millis kConfinementBackoffMs = 1000;  // never a hot loop on a broken host
+constexpr unsigned kFailedAfter = 5;            // rapid deaths before a site is called failed
 
 Millis backoff_for(unsigned rapid_failures) {
     if (rapid_failures == 0) return 0;
@@ -183,6 +184,12 @@ void Supervisor::on_exit(Slot& slot, int wait_status) {
     bool confinement = WIFEXITED(wait_status) && WEXITSTATUS(wait_status) >= kStepFailureBase;
     if (confinement) delay = std::max(delay, kConfinementBackoffMs);
     slot.restart_at = now + delay;
+    if (slot.rapid_failures == kFailedAfter && slot.role == Role::worker) {
+        // Said once, loudly: the site is down until a worker stays up; other sites go on.
+        log::error("site ", sites_[slot.site_id].config->name, " is failing: its workers died ",
+                   kFailedAfter, " times in a row within ", kHealthyAfterMs / 1000,
+                   " s of starting (last: ", how, "); its requests get 503 until one stays up");
+    }
     log::warning(describe(slot), " ", how, "; restarting in ", delay, " ms");
 }
 
