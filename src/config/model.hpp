@@ -14,6 +14,9 @@ namespace bulkhead::config {
 struct SourcePosition {
     std::uint32_t line = 0;
     std::uint32_t column = 0;
+    // Where a setting was written is not part of what it means: moving a site in the file
+    // does not change it (reload compares sites with ==).
+    bool operator==(const SourcePosition&) const { return true; }
 };
 
 struct ListenAddress {
@@ -21,12 +24,16 @@ struct ListenAddress {
     std::string address;            // "127.0.0.1", "::1", "0.0.0.0", "::"
     std::uint16_t port = 0;         // 0: any free port (tests)
     std::string text;               // as written, for messages
+
+    bool operator==(const ListenAddress&) const = default;
 };
 
 // What answers a name no site owns (server.unknown_host).
 struct UnknownHostPolicy {
     int status = 421;               // 421, 404 or 400, answered by the dispatcher, or 0 if site
     std::string site;               // name of the site that answers unknown names, or ""
+
+    bool operator==(const UnknownHostPolicy&) const = default;
 };
 
 struct ServerConfig {
@@ -47,21 +54,29 @@ struct ServerConfig {
     std::uint64_t max_body_bytes = 10 * 1024 * 1024;
     std::uint64_t shutdown_timeout_ms = 30'000;
     std::vector<std::string> proxy_protocol_from;  // addresses/CIDRs, validated
+
+    bool operator==(const ServerConfig&) const = default;
 };
 
 struct WorkerCounts {
     std::uint32_t min = 1;
     std::uint32_t max = 4;
+
+    bool operator==(const WorkerCounts&) const = default;
 };
 
 struct TlsConfig {
     std::string cert;
     std::string key;
+
+    bool operator==(const TlsConfig&) const = default;
 };
 
 struct CgiConfig {
     std::vector<std::string> extensions;  // ".cgi"
     std::uint64_t timeout_ms = 60'000;
+
+    bool operator==(const CgiConfig&) const = default;
 };
 
 struct FastCgiConfig {
@@ -70,6 +85,8 @@ struct FastCgiConfig {
     std::string socket;                   // an existing FastCGI server
     std::uint32_t processes = 2;
     std::uint64_t timeout_ms = 60'000;
+
+    bool operator==(const FastCgiConfig&) const = default;
 };
 
 struct SiteLimits {
@@ -77,11 +94,15 @@ struct SiteLimits {
     std::optional<std::uint32_t> pids;
     std::uint32_t cpu_weight = 100;       // 1..10000
     std::uint32_t connections = 1000;
+
+    bool operator==(const SiteLimits&) const = default;
 };
 
 // Outbound network of the site's processes (Landlock ABI >= 4).
 struct NetworkConfig {
     std::optional<std::vector<std::uint16_t>> tcp_connect;  // ports they may connect to; unset: any
+
+    bool operator==(const NetworkConfig&) const = default;
 };
 
 struct SiteConfig {
@@ -104,6 +125,8 @@ struct SiteConfig {
     NetworkConfig network;
     std::string selinux_context;          // applied with setcon where SELinux is enabled
     SourcePosition position;              // where [[site]] starts, for messages
+
+    bool operator==(const SiteConfig&) const = default;
 };
 
 struct Config {

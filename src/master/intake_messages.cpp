@@ -111,7 +111,7 @@ void Supervisor::send_dispatcher_intake(const Slot& slot) {
         ok = ok && trust && send(channel, *trust);
     }
     for (const Slot& worker : slots_) {
-        if (worker.role != Role::worker || worker.pid == 0) continue;
+        if (worker.role != Role::worker || worker.pid == 0 || worker.retiring) continue;
         ipc::WorkerAttach attach;
         attach.site_id = worker.site_id;
         attach.worker_id = worker.worker_id;

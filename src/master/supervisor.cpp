@@ -32,9 +32,9 @@ Millis backoff_for(unsigned rapid_failures) {
 
 }  // namespace
 
-Supervisor::Supervisor(const config::Config& config, std::vector<Listener> listeners,
+Supervisor::Supervisor(config::Config config, std::vector<Listener> listeners,
                        std::string jail_dir, Executables executables)
-    : config_(config),
+    : config_(std::move(config)),
       listeners_(std::move(listeners)),
       jail_dir_(std::move(jail_dir)),
       executables_(std::move(executables)),
@@ -49,12 +49,15 @@ Supervisor::Supervisor(const config::Config& config, std::vector<Listener> liste
     for (std::uint32_t site_id = 0; site_id < sites_.size(); ++site_id) {
         // workers.min processes, and at least one until pools start on demand.
         std::uint32_t count = std::max<std::uint32_t>(1, sites_[site_id].config->workers.min);
-        for (std::uint32_t i = 0; i < count; ++i) slots_.push_back(Slot{Role::worker, site_id});
+        for (std::uint32_t i = 0; i < count; ++i) {
+            slots_.push_back(Slot{Role::worker, site_id, sites_[site_id].config->name});
+        }
     }
 }
 
 Supervisor::~Supervisor() {
     for (const SiteRuntime& site : sites_) Cgroups::remove(site.cgroup);
+    for (const SiteCgroup& cgroup : retired_cgroups_) Cgroups::remove(cgroup);
 }
 
 int Supervisor::run() {
@@ -78,6 +81,7 @@ int Supervisor::run() {
             advance_stop();
         } else {
             restart_due();
+            advance_retirement();
         }
     }
     log::info("stopped");
@@ -85,8 +89,10 @@ int Supervisor::run() {
 }
 
 std::string Supervisor::describe(const Slot& slot) const {
-    if (slot.role == Role::dispatcher) return "dispatcher";
-    return "worker " + std::to_string(slot.worker_id) + " of site " + sites_[slot.site_id].config->name;
+    std::string who = slot.role == Role::dispatcher
+                          ? std::string("dispatcher")
+                          : "worker " + std::to_string(slot.worker_id) + " of site " + slot.site_name;
+    return slot.retiring ? who + " (previous generation)" : who;
 }
 
 Supervisor::Slot* Supervisor::slot_by_pid(pid_t pid) {
@@ -145,9 +151,7 @@ void Supervisor::on_signal() {
                 }
                 done_ = true;
                 break;
-            case SIGHUP:
-                log::warning("SIGHUP: reloading the configuration is not supported yet; restart bulkhead to apply changes");
-                break;
+            case SIGHUP: reload(); break;
             case SIGUSR1:
                 log::warning("SIGUSR1: reopening logs is not supported yet (log files are appended to)");
                 break;
@@ -175,8 +179,13 @@ void Supervisor::on_exit(Slot& slot, int wait_status) {
     slot.pid = 0;
     slot.channel.reset();
     slot.dispatcher_end.reset();
-    if (stopping_) {
+    if (stopping_ || slot.retiring) {
         log::info(describe(slot), " ", how);
+        if (slot.retiring && !stopping_) {
+            bool dispatcher = slot.role == Role::dispatcher;
+            std::erase_if(slots_, [](const Slot& s) { return s.retiring && s.pid == 0; });
+            if (dispatcher) retire_workers_at_ = std::min(retire_workers_at_, now);
+        }
         return;
     }
     if (now - slot.started >= kHealthyAfterMs) slot.rapid_failures = 0;
@@ -196,7 +205,7 @@ void Supervisor::on_exit(Slot& slot, int wait_status) {
 void Supervisor::restart_due() {
     Millis now = monotonic_ms();
     for (Slot& slot : slots_) {
-        if (slot.pid != 0 || slot.restart_at > now) continue;
+        if (slot.pid != 0 || slot.restart_at > now || slot.retiring) continue;
         try {
             slot.role == Role::worker ? start_worker(slot) : start_dispatcher(slot);
         } catch (const std::exception& error) {

@@ -29,7 +29,7 @@ struct Executables {
 
 class Supervisor {
 public:
-    Supervisor(const config::Config& config, std::vector<Listener> listeners, std::string jail_dir,
+    Supervisor(config::Config config, std::vector<Listener> listeners, std::string jail_dir,
                Executables executables);
     ~Supervisor();  // removes the sites' cgroups
     // Runs until a graceful stop completes (0) or SIGQUIT (0). Start-up failures throw.
@@ -42,7 +42,8 @@ private:
     // takes the same slot with new channels.
     struct Slot {
         Role role = Role::worker;
-        std::uint32_t site_id = 0;
+        std::uint32_t site_id = 0;    // index into sites_ (of the current generation)
+        std::string site_name;        // workers: for messages, also once retired
         std::uint32_t worker_id = 0;  // workers: new with every process
         pid_t pid = 0;                // 0: not running
         UniqueFd channel;             // the master's end of master_worker / master_dispatcher
@@ -50,6 +51,8 @@ private:
         Millis started = 0;
         Millis restart_at = 0;        // when not running: when to start again
         unsigned rapid_failures = 0;  // exits soon after start, for back-off
+        bool retiring = false;        // of a previous generation: finishing, not replaced
+        bool told_to_stop = false;
     };
 
     struct SiteRuntime {
@@ -66,6 +69,10 @@ private:
     void detach_from_dispatcher(const Slot& worker);
 
     void on_signal();
+    void reload();                                  // reload.cpp
+    std::string restart_needed(const config::Config& next) const;
+    void retire_previous_generation(std::vector<SiteRuntime> previous);
+    void advance_retirement();
     void reap_children();
     void on_exit(Slot& slot, int wait_status);
     void restart_due();
@@ -74,10 +81,10 @@ private:
     void advance_stop();
     int next_timeout_ms() const;
     Slot* slot_by_pid(pid_t pid);
-    Slot& dispatcher_slot() { return slots_.front(); }
+    Slot& dispatcher_slot() { return slots_.front(); }  // the current generation's
     std::string describe(const Slot& slot) const;
 
-    const config::Config& config_;
+    config::Config config_;   // the running configuration; replaced by a successful reload
     std::vector<Listener> listeners_;
     std::string jail_dir_;
     Executables executables_;
@@ -92,6 +99,9 @@ private:
     Millis stop_deadline_ = 0;
     Millis workers_stop_at_ = 0;
     bool done_ = false;
+    Millis retire_workers_at_ = 0;   // SIGTERM to retiring workers (after the old dispatcher)
+    Millis retire_deadline_ = 0;     // SIGKILL to whatever of the old generation is left
+    std::vector<SiteCgroup> retired_cgroups_;
 };
 
 }  // namespace bulkhead::master
