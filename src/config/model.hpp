@@ -59,8 +59,9 @@ struct ServerConfig {
 };
 
 struct WorkerCounts {
-    std::uint32_t min = 1;
+    std::uint32_t min = 1;   // 0: no process until the first request
     std::uint32_t max = 4;
+    std::uint64_t idle_ms = 60'000;  // a worker above min idle this long is stopped
 
     bool operator==(const WorkerCounts&) const = default;
 };
@@ -135,6 +136,8 @@ struct Config {
     std::vector<SiteConfig> sites;
 
     const SiteConfig* find_site(const std::string& name) const;
+
+    bool operator==(const Config&) const = default;
 };
 
 }  // namespace bulkhead::config

@@ -94,7 +94,10 @@ void describe_server(const Config& config, PlanWriter& plan) {
 
 std::string workers(const WorkerCounts& counts) {
     std::string range = std::to_string(counts.min) + " to " + std::to_string(counts.max);
-    return counts.min == 0 ? range + " (none until the first request)" : range;
+    if (counts.min == 0) range += " (none until the first request)";
+    if (counts.max > counts.min) range += ", idle ones above " + std::to_string(counts.min) +
+                                          " stop after " + format_duration_ms(counts.idle_ms);
+    return range;
 }
 
 std::string fastcgi(const FastCgiConfig& config) {

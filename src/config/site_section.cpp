@@ -250,7 +250,10 @@ void read_workers(const TableReader& site, SiteConfig& config) {
     if (!workers) {
         return;
     }
-    workers->reject_unknown_keys({"min", "max"});
+    workers->reject_unknown_keys({"min", "max", "idle"});
+    if (auto idle = workers->duration("idle", 1000, 24ULL * 3600 * 1000)) {
+        config.workers.idle_ms = *idle;
+    }
     auto min = workers->integer("min", 0, 1024);
     auto max = workers->integer("max", 1, 1024);
     if (min) {

@@ -59,6 +59,10 @@ void Dispatcher::on_worker_message(int channel_fd) {
     if (type == ipc::DispatcherWorkerType::load) {
         if (auto load = ipc::decode<ipc::WorkerLoad>(bytes, has_fd)) {
             worker->load = load->connections;
+            if (!worker->ready) {
+                worker->ready = true;
+                release_waiting(worker->site_id);  // connections waiting for a first worker
+            }
             return;
         }
     } else if (type == ipc::DispatcherWorkerType::handback) {

@@ -73,6 +73,7 @@ int Dispatcher::run() {
         int ready = epoll_.wait(events, next_timeout_ms());
         for (int i = 0; i < ready; ++i) on_event(events[i].data.u64, events[i].events);
         expire_deadlines();
+        let_idle_workers_go();
         if (stopping_ && (pending_count_ == 0 || monotonic_ms() >= stop_deadline_)) done_ = true;
     }
     log::info("stopped");
@@ -167,7 +168,9 @@ void Dispatcher::expire_deadlines() {
         if (pending.lingering) {
             forget(fd);
         } else {
-            answer_and_close(pending, 408);
+            // Waiting for a worker that did not come in time is the server's fault, not the
+            // client's: 503 with Retry-After rather than 408.
+            answer_and_close(pending, pending.waiting ? 503 : 408);
         }
     }
 }
@@ -177,6 +180,33 @@ int Dispatcher::next_timeout_ms() const {
     Millis next = timers_.empty() ? now + 1000 : std::get<0>(timers_.top());
     if (stopping_) next = std::min(next, stop_deadline_);
     return static_cast<int>(std::clamp<Millis>(next - now, 0, 1000));
+}
+
+// Once a second: a worker above its site's minimum that had no connection for the site's
+// idle time is let go. It is taken out of routing first, so nothing is handed to it after.
+void Dispatcher::let_idle_workers_go() {
+    Millis now = monotonic_ms();
+    if (now - idle_checked_at_ < 1000) return;
+    idle_checked_at_ = now;
+    std::vector<std::uint32_t> idle;
+    for (WorkerChannel& worker : table_.workers()) {
+        if (worker.load > 0) {
+            worker.idle_since = 0;
+        } else if (worker.idle_since == 0) {
+            worker.idle_since = now;
+        } else if (now - worker.idle_since >= table_.site(worker.site_id).idle_ms) {
+            idle.push_back(worker.worker_id);
+        }
+    }
+    for (std::uint32_t worker_id : idle) {
+        WorkerChannel* worker = table_.worker(worker_id);
+        if (table_.worker_count(worker->site_id) <= table_.site(worker->site_id).min_workers) continue;
+        ipc::WorkerIdle message;
+        message.worker_id = worker_id;
+        if (!ipc::send_datagram(master_.get(), ipc::bytes_of(message))) continue;
+        epoll_.remove(worker->channel.get());
+        table_.detach(worker_id);
+    }
 }
 
 void Dispatcher::on_signal() {

@@ -43,6 +43,7 @@ struct PendingConnection {
     std::uint32_t generation = 0;  // tells stale timer entries from live ones
     bool lingering = false;        // answered and half-closed; draining until EOF or deadline
     bool proxy_expected = false;   // from a proxy_protocol_from address: a PROXY header comes first
+    bool waiting = false;          // routed, queued until its site's first worker is up
 };
 
 // Client and local address of a connected socket. With `peer` (fresh from accept) only the
@@ -73,6 +74,11 @@ private:
     bool consume_proxy_header(PendingConnection& pending);
     void route_head(PendingConnection& pending, std::span<const std::byte> head_bytes);
     void route_to_site(PendingConnection& pending, std::uint32_t site_id, std::uint16_t flags);
+    bool hand_to_worker(PendingConnection& pending, std::uint32_t site_id);
+    void wait_for_worker(PendingConnection& pending, std::uint32_t site_id);
+    void ask_for_worker(std::uint32_t site_id);
+    void release_waiting(std::uint32_t site_id);
+    void let_idle_workers_go();
     void answer_and_close(PendingConnection& pending, int status);
     void drain_lingering(PendingConnection& pending);
     void forget(int fd);
@@ -102,6 +108,7 @@ private:
     std::vector<std::byte> message_buffer_;
     bool stopping_ = false;
     Millis stop_deadline_ = 0;
+    Millis idle_checked_at_ = 0;
     bool done_ = false;
 };
 

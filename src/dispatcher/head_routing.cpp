@@ -49,6 +49,7 @@ bool Dispatcher::consume_proxy_header(PendingConnection& pending) {
 
 void Dispatcher::try_route(int fd) {
     PendingConnection& pending = *pending_[fd];
+    if (pending.waiting) return;  // already routed; waiting for its site's first worker
     if (pending.proxy_expected && !consume_proxy_header(pending)) return;
     // Carried bytes (from a handback) come first; then whatever the kernel holds.
     std::size_t carried = std::min(pending.carried.size(), peek_buffer_.size());
@@ -93,28 +94,79 @@ void Dispatcher::route_head(PendingConnection& pending, std::span<const std::byt
 
 void Dispatcher::route_to_site(PendingConnection& pending, std::uint32_t site_id,
                                std::uint16_t flags) {
+    pending.flags = flags;
+    if (hand_to_worker(pending, site_id)) return;
+    if (table_.ready_count(site_id) == 0 && !stopping_) return wait_for_worker(pending, site_id);
+    log::warning("no worker of site ", table_.site_name(site_id), " could take a connection");
+    answer_and_close(pending, 503);
+}
+
+// Sends the socket to the least busy worker of the site (if its channel is full, the next);
+// asks for one more worker when even the least busy one is loaded.
+bool Dispatcher::hand_to_worker(PendingConnection& pending, std::uint32_t site_id) {
+    constexpr std::uint32_t kGrowAtLoad = 64;
     ipc::Handoff handoff;
-    handoff.flags = flags;
+    handoff.flags = pending.flags;
     handoff.tail_bytes = static_cast<std::uint32_t>(pending.carried.size());
     handoff.meta = pending.meta;
     std::span<const std::byte> tail(reinterpret_cast<const std::byte*>(pending.carried.data()),
                                     pending.carried.size());
-    // The least busy worker first; if its channel is full, the next one.
     const WorkerChannel* tried = nullptr;
     for (int attempt = 0; attempt < 2; ++attempt) {
         WorkerChannel* worker = table_.least_busy(site_id, tried);
-        if (worker == nullptr) break;
+        if (worker == nullptr) return false;
         auto sent = ipc::send_datagram(worker->channel.get(), ipc::bytes_of(handoff), tail,
                                        pending.socket.get());
         if (sent) {
-            ++worker->load;
+            worker->idle_since = 0;
+            if (++worker->load >= kGrowAtLoad && table_.worker_count(site_id) < table_.site(site_id).max_workers) {
+                ask_for_worker(site_id);
+            }
             forget(pending.socket.get());  // the worker has its own copy now
-            return;
+            return true;
         }
         tried = worker;
     }
-    log::warning("no worker of site ", table_.site_name(site_id), " could take a connection");
-    answer_and_close(pending, 503);
+    return false;
+}
+
+// A site with no worker (min = 0, or all of them died): the connection waits, bounded in
+// number and by its header deadline, while the master starts one. The dispatcher never
+// blocks on it.
+void Dispatcher::wait_for_worker(PendingConnection& pending, std::uint32_t site_id) {
+    constexpr std::size_t kMaxWaitingPerSite = 256;
+    SiteState& site = table_.site(site_id);
+    if (site.waiting.size() >= kMaxWaitingPerSite) return answer_and_close(pending, 503);
+    pending.waiting = true;
+    site.waiting.emplace_back(pending.socket.get(), pending.generation);
+    if (table_.worker_count(site_id) == 0) ask_for_worker(site_id);  // else one is starting
+}
+
+void Dispatcher::ask_for_worker(std::uint32_t site_id) {
+    constexpr Millis kAskAgainMs = 2000;  // the master may be backing off; ask again later
+    SiteState& site = table_.site(site_id);
+    Millis now = monotonic_ms();
+    if (site.asked_at != 0 && now - site.asked_at < kAskAgainMs) return;
+    site.asked_at = now;
+    ipc::WantWorker want;
+    want.site_id = site_id;
+    auto sent = ipc::send_datagram(master_.get(), ipc::bytes_of(want));
+    (void)sent;  // if the master cannot hear us now, the next request asks again
+}
+
+// A worker of the site attached: the connections waiting for one go to it.
+void Dispatcher::release_waiting(std::uint32_t site_id) {
+    SiteState& site = table_.site(site_id);
+    site.asked_at = 0;
+    auto waiting = std::move(site.waiting);
+    site.waiting.clear();
+    for (auto [fd, generation] : waiting) {
+        if (fd >= static_cast<int>(pending_.size()) || !pending_[fd]) continue;
+        PendingConnection& pending = *pending_[fd];
+        if (pending.generation != generation || !pending.waiting) continue;
+        pending.waiting = false;
+        route_to_site(pending, site_id, pending.flags);
+    }
 }
 
 // Writes a canned response, half-closes, and drains what the client still sends for a

@@ -38,8 +38,14 @@ Expected<bool, std::string> apply_message(Intake& intake, std::span<const std::b
             break;
         case MasterDispatcherType::site:
             if (auto m = ipc::decode<ipc::SiteRoute>(bytes, has_fd)) {
-                if (auto name = ipc::get_text(m->name); name && !name->empty()) {
-                    intake.table.add_site(m->site_id, std::string(*name));
+                auto name = ipc::get_text(m->name);
+                if (name && !name->empty() && m->min_workers <= m->max_workers && m->max_workers > 0) {
+                    SiteState state;
+                    state.name = std::string(*name);
+                    state.min_workers = m->min_workers;
+                    state.max_workers = m->max_workers;
+                    state.idle_ms = m->idle_ms;
+                    intake.table.add_site(m->site_id, std::move(state));
                     return false;
                 }
             }

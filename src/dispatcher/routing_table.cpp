@@ -4,9 +4,20 @@
 
 namespace bulkhead::dispatcher {
 
-void RoutingTable::add_site(std::uint32_t site_id, std::string name) {
-    if (site_names_.size() <= site_id) site_names_.resize(site_id + 1);
-    site_names_[site_id] = std::move(name);
+void RoutingTable::add_site(std::uint32_t site_id, SiteState state) {
+    if (sites_.size() <= site_id) sites_.resize(site_id + 1);
+    sites_[site_id] = std::move(state);
+}
+
+std::uint32_t RoutingTable::worker_count(std::uint32_t site_id) const {
+    return static_cast<std::uint32_t>(std::count_if(
+        workers_.begin(), workers_.end(), [site_id](const WorkerChannel& w) { return w.site_id == site_id; }));
+}
+
+std::uint32_t RoutingTable::ready_count(std::uint32_t site_id) const {
+    return static_cast<std::uint32_t>(std::count_if(workers_.begin(), workers_.end(), [site_id](const WorkerChannel& w) {
+        return w.site_id == site_id && w.ready;
+    }));
 }
 
 bool RoutingTable::add_host(std::string_view pattern, std::uint32_t site_id) {
@@ -14,12 +25,12 @@ bool RoutingTable::add_host(std::string_view pattern, std::uint32_t site_id) {
 }
 
 bool RoutingTable::has_site(std::uint32_t site_id) const {
-    return site_id < site_names_.size() && !site_names_[site_id].empty();
+    return site_id < sites_.size() && !sites_[site_id].name.empty();
 }
 
 const std::string& RoutingTable::site_name(std::uint32_t site_id) const {
     static const std::string unknown = "?";
-    return has_site(site_id) ? site_names_[site_id] : unknown;
+    return has_site(site_id) ? sites_[site_id].name : unknown;
 }
 
 WorkerChannel& RoutingTable::attach(std::uint32_t site_id, std::uint32_t worker_id,
@@ -55,7 +66,7 @@ std::vector<int> RoutingTable::channel_fds() const {
 WorkerChannel* RoutingTable::least_busy(std::uint32_t site_id, const WorkerChannel* exclude) {
     WorkerChannel* best = nullptr;
     for (WorkerChannel& candidate : workers_) {
-        if (candidate.site_id != site_id || &candidate == exclude) continue;
+        if (candidate.site_id != site_id || &candidate == exclude || !candidate.ready) continue;
         if (best == nullptr || candidate.load < best->load) best = &candidate;
     }
     return best;

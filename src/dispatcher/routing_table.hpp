@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.hpp"
 #include "base/unique_fd.hpp"
 #include "proto/host.hpp"
 
@@ -17,11 +18,27 @@ struct WorkerChannel {
     std::uint32_t site_id = 0;
     UniqueFd channel;
     std::uint32_t load = 0;  // connections: last report plus handoffs since
+    Millis idle_since = 0;   // when its load last fell to zero; 0 while it has connections
+    bool ready = false;      // it has reported (its first report means it is serving)
+};
+
+// A site's pool policy, and the connections waiting for its first worker.
+struct SiteState {
+    std::string name;
+    std::uint32_t min_workers = 1;
+    std::uint32_t max_workers = 4;
+    std::uint32_t idle_ms = 60'000;
+    std::vector<std::pair<int, std::uint32_t>> waiting;  // descriptor, generation
+    Millis asked_at = 0;  // when the master was last asked for a worker; 0: not asked
 };
 
 class RoutingTable {
 public:
-    void add_site(std::uint32_t site_id, std::string name);
+    void add_site(std::uint32_t site_id, SiteState state);
+    SiteState& site(std::uint32_t site_id) { return sites_[site_id]; }
+    std::uint32_t worker_count(std::uint32_t site_id) const;  // attached, ready or not
+    std::uint32_t ready_count(std::uint32_t site_id) const;
+    std::vector<WorkerChannel>& workers() { return workers_; }
     bool add_host(std::string_view pattern, std::uint32_t site_id);
     bool has_site(std::uint32_t site_id) const;
     const std::string& site_name(std::uint32_t site_id) const;
@@ -39,7 +56,7 @@ public:
 
 private:
     proto::HostTable hosts_;
-    std::vector<std::string> site_names_;  // by site id
+    std::vector<SiteState> sites_;         // by site id
     std::vector<WorkerChannel> workers_;   // few per site: a linear scan beats a map
 };
 

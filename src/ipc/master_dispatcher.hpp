@@ -5,7 +5,8 @@
 // Order: settings, then any number of listener / site / host / proxy_trust / worker_attach,
 // then ready.
 // After ready: worker_attach and worker_detach as workers come and go. Anything the dispatcher
-// receives out of this order is fatal for it. The dispatcher sends only peer_violation.
+// receives out of this order is fatal for it. The dispatcher sends peer_violation,
+// want_worker and worker_idle.
 
 #include <cstdint>
 
@@ -24,6 +25,9 @@ enum class MasterDispatcherType : std::uint16_t {
     ready,          // master → dispatcher: the table is complete; start serving
     peer_violation, // dispatcher → master: a worker broke the dispatcher_worker protocol;
                     // the master kills it (DESIGN.md, "Messages between roles")
+    want_worker,    // dispatcher → master: a site needs one more worker (none, or all busy)
+    worker_idle,    // dispatcher → master: this worker (above the site's minimum) sat idle;
+                    // the dispatcher no longer routes to it, the master stops it
     end_,
 };
 
@@ -56,6 +60,9 @@ struct SiteRoute {
     MasterDispatcherType type = kType;
     std::uint16_t reserved = 0;
     std::uint32_t site_id = 0;
+    std::uint32_t min_workers = 1;  // 0: the site's first request asks for its first worker
+    std::uint32_t max_workers = 4;
+    std::uint32_t idle_ms = 60'000; // a worker above min_workers idle this long is let go
     char name[64] = {};
 };
 
@@ -108,11 +115,29 @@ struct PeerViolation {
     std::uint32_t worker_id = 0;
 };
 
+struct WantWorker {
+    static constexpr auto kType = MasterDispatcherType::want_worker;
+    static constexpr bool kTakesFd = false;
+    MasterDispatcherType type = kType;
+    std::uint16_t reserved = 0;
+    std::uint32_t site_id = 0;
+};
+
+struct WorkerIdle {
+    static constexpr auto kType = MasterDispatcherType::worker_idle;
+    static constexpr bool kTakesFd = false;
+    MasterDispatcherType type = kType;
+    std::uint16_t reserved = 0;
+    std::uint32_t worker_id = 0;
+};
+
 static_assert(sizeof(DispatcherSettings) == 280);
+static_assert(sizeof(WantWorker) == 8);
+static_assert(sizeof(WorkerIdle) == 8);
 static_assert(sizeof(PeerViolation) == 8);
 static_assert(sizeof(ProxyTrust) == 20);
 static_assert(sizeof(ListenerMessage) == 4);
-static_assert(sizeof(SiteRoute) == 72);
+static_assert(sizeof(SiteRoute) == 84);
 static_assert(sizeof(HostRoute) == 264);
 static_assert(sizeof(WorkerAttach) == 12);
 static_assert(sizeof(WorkerDetach) == 8);

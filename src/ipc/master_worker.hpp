@@ -2,8 +2,9 @@
 // Channel master ⇄ worker (SOCK_SEQPACKET, created by the master; the worker's end is
 // descriptor fds::kWorkerMaster).
 //
-// Order: settings, then any number of host / index / path, then ready. A worker receives its own
-// site's slice of the configuration and nothing of any other site. The worker sends nothing on
+// Order: settings, then any number of host / index / path, cgi and fastcgi (each at most once,
+// followed by their extension messages and, for fastcgi, its command word by word), then ready.
+// A worker receives its own site's slice of the configuration and nothing of any other site. The worker sends nothing on
 // this channel yet. Graceful stop is SIGTERM; the master never reads from a worker.
 
 #include <cstdint>
@@ -18,6 +19,10 @@ enum class MasterWorkerType : std::uint16_t {
     index,         // master → worker: one index file name, in order of preference
     path,          // master → worker: a path the site may read or write (Landlock)
     ready,         // master → worker: configuration complete; start serving
+    cgi,           // master → worker: [site.cgi] (extensions follow)
+    fastcgi,       // master → worker: [site.fastcgi] (extensions and command words follow)
+    extension,     // master → worker: one file extension of site.cgi or site.fastcgi
+    argument,      // master → worker: one word of site.fastcgi.command, in order
     end_,
 };
 
@@ -68,7 +73,46 @@ struct WorkerReady {
     MasterWorkerType type = kType;
 };
 
+struct WorkerCgi {
+    static constexpr auto kType = MasterWorkerType::cgi;
+    static constexpr bool kTakesFd = false;
+    MasterWorkerType type = kType;
+    std::uint16_t reserved = 0;
+    std::uint32_t timeout_ms = 60'000;
+};
+
+struct WorkerFastCgi {
+    static constexpr auto kType = MasterWorkerType::fastcgi;
+    static constexpr bool kTakesFd = false;
+    MasterWorkerType type = kType;
+    std::uint16_t reserved = 0;
+    std::uint32_t processes = 2;
+    std::uint32_t timeout_ms = 60'000;
+    char socket[108] = {};  // an existing server's Unix socket (sun_path), or "" with a command
+};
+
+enum class HandlerKind : std::uint16_t { cgi = 1, fastcgi = 2 };
+
+struct WorkerExtension {
+    static constexpr auto kType = MasterWorkerType::extension;
+    static constexpr bool kTakesFd = false;
+    MasterWorkerType type = kType;
+    HandlerKind handler = HandlerKind::cgi;
+    char extension[64] = {};  // ".cgi"
+};
+
+struct WorkerArgument {
+    static constexpr auto kType = MasterWorkerType::argument;
+    static constexpr bool kTakesFd = false;
+    MasterWorkerType type = kType;
+    char argument[4096] = {};
+};
+
 static_assert(sizeof(WorkerSettings) == 4200);
+static_assert(sizeof(WorkerCgi) == 8);
+static_assert(sizeof(WorkerFastCgi) == 120);
+static_assert(sizeof(WorkerExtension) == 68);
+static_assert(sizeof(WorkerArgument) == 4098);
 static_assert(sizeof(WorkerHost) == 258);
 static_assert(sizeof(WorkerIndex) == 258);
 static_assert(sizeof(WorkerReady) == 2);

@@ -26,6 +26,38 @@ bool send(int channel, const Message& message, int fd = -1) {
     return ipc::send_datagram_waiting(channel, ipc::bytes_of(message), fd, kSendTimeoutMs).has_value();
 }
 
+bool send_extensions(int channel, const std::vector<std::string>& extensions, ipc::HandlerKind kind) {
+    bool ok = true;
+    for (const std::string& extension : extensions) {
+        ipc::WorkerExtension message;
+        message.handler = kind;
+        ok = ok && ipc::set_text(message.extension, extension) && send(channel, message);
+    }
+    return ok;
+}
+
+// [site.cgi] and [site.fastcgi], each followed by its extensions (and command).
+bool send_handlers(int channel, const config::SiteConfig& site) {
+    bool ok = true;
+    if (site.cgi) {
+        ipc::WorkerCgi cgi;
+        cgi.timeout_ms = static_cast<std::uint32_t>(site.cgi->timeout_ms);
+        ok = send(channel, cgi) && send_extensions(channel, site.cgi->extensions, ipc::HandlerKind::cgi);
+    }
+    if (site.fastcgi) {
+        ipc::WorkerFastCgi fastcgi;
+        fastcgi.processes = site.fastcgi->processes;
+        fastcgi.timeout_ms = static_cast<std::uint32_t>(site.fastcgi->timeout_ms);
+        ok = ok && ipc::set_text(fastcgi.socket, site.fastcgi->socket) && send(channel, fastcgi) &&
+             send_extensions(channel, site.fastcgi->extensions, ipc::HandlerKind::fastcgi);
+        for (const std::string& word : site.fastcgi->command) {
+            ipc::WorkerArgument argument;
+            ok = ok && ipc::set_text(argument.argument, word) && send(channel, argument);
+        }
+    }
+    return ok;
+}
+
 }  // namespace
 
 void Supervisor::send_worker_intake(const Slot& slot) {
@@ -57,6 +89,7 @@ void Supervisor::send_worker_intake(const Slot& slot) {
             ok = ok && ipc::set_text(message.path, path) && send(slot.channel.get(), message);
         }
     }
+    ok = ok && send_handlers(slot.channel.get(), site);
     ok = ok && send(slot.channel.get(), ipc::WorkerReady{});
     if (!ok) log::error("could not send its configuration to ", describe(slot), "; it will exit");
 }
@@ -99,6 +132,9 @@ void Supervisor::send_dispatcher_intake(const Slot& slot) {
     for (std::uint32_t id = 0; id < sites_.size(); ++id) {
         ipc::SiteRoute site;
         site.site_id = id;
+        site.min_workers = sites_[id].config->workers.min;
+        site.max_workers = sites_[id].config->workers.max;
+        site.idle_ms = static_cast<std::uint32_t>(sites_[id].config->workers.idle_ms);
         ok = ok && ipc::set_text(site.name, sites_[id].config->name) && send(channel, site);
         for (const std::string& pattern : sites_[id].config->hosts) {
             ipc::HostRoute host;
@@ -150,6 +186,7 @@ void Supervisor::on_dispatcher_report() {
         if (datagram.error() != ipc::ChannelError::would_block) epoll_.remove(dispatcher.channel.get());
         return;  // closed: its exit status arrives with SIGCHLD
     }
+    if (on_pool_message(std::span<const std::byte>(buffer, datagram->size), datagram->fd.valid())) return;
     auto violation = ipc::decode<ipc::PeerViolation>(std::span<const std::byte>(buffer, datagram->size),
                                                      datagram->fd.valid());
     if (!violation) {

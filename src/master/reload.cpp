@@ -59,6 +59,10 @@ void Supervisor::reload() {
         log::error("reload refused: ", loaded.error().size(), " problem(s); the running configuration stays");
         return;
     }
+    if (*loaded == config_) {
+        log::info("reload: the configuration is unchanged; nothing to do");
+        return;
+    }
     if (std::string key = restart_needed(*loaded); !key.empty()) {
         log::error("reload refused: ", key, " changed, which needs a restart; the running configuration stays");
         return;
@@ -83,6 +87,7 @@ void Supervisor::reload() {
     bool workers_same = same_worker_settings(previous_config.server, config_.server);
     // Workers of unchanged sites move into the new generation; the others retire.
     std::vector<bool> kept(sites_.size(), false);
+    Millis kill_at = monotonic_ms() + static_cast<Millis>(config_.server.shutdown_timeout_ms);
     for (Slot& slot : slots_) {
         if (slot.role != Role::worker || slot.retiring) continue;
         const config::SiteConfig* before = find_site(previous_config, slot.site_name);
@@ -92,13 +97,14 @@ void Supervisor::reload() {
             kept[slot.site_id] = true;
         } else {
             slot.retiring = true;
+            slot.kill_at = kill_at;
         }
     }
     retire_previous_generation(std::move(previous_sites));
     std::size_t started = 0;
     for (std::uint32_t site_id = 0; site_id < sites_.size(); ++site_id) {
         if (kept[site_id]) continue;
-        std::uint32_t count = std::max<std::uint32_t>(1, sites_[site_id].config->workers.min);
+        std::uint32_t count = sites_[site_id].config->workers.min;
         for (std::uint32_t i = 0; i < count; ++i, ++started) {
             slots_.push_back(Slot{Role::worker, site_id, sites_[site_id].config->name});
             try {
@@ -122,15 +128,14 @@ void Supervisor::retire_previous_generation(std::vector<SiteRuntime> previous) {
     Slot retiring = std::move(old);
     old = Slot{Role::dispatcher};
     retiring.retiring = true;
+    retiring.kill_at = monotonic_ms() + static_cast<Millis>(config_.server.shutdown_timeout_ms);
     if (retiring.pid > 0) {
         kill(retiring.pid, SIGTERM);
         retiring.told_to_stop = true;
         slots_.push_back(std::move(retiring));
     }
     for (SiteRuntime& site : previous) retired_cgroups_.push_back(std::move(site.cgroup));
-    Millis now = monotonic_ms();
-    retire_workers_at_ = now + static_cast<Millis>(config_.server.header_timeout_ms) + 1000;
-    retire_deadline_ = now + static_cast<Millis>(config_.server.shutdown_timeout_ms);
+    retire_workers_at_ = monotonic_ms() + static_cast<Millis>(config_.server.header_timeout_ms) + 1000;
 }
 
 // Called every turn of the loop: retiring workers are told to stop once the old dispatcher
@@ -146,7 +151,7 @@ void Supervisor::advance_retirement() {
             kill(slot.pid, SIGTERM);
             slot.told_to_stop = true;
         }
-        if (now >= retire_deadline_) {
+        if (slot.kill_at != 0 && now >= slot.kill_at) {
             log::warning(describe(slot), " did not finish within the shutdown timeout; killing it");
             kill(slot.pid, SIGKILL);
         }

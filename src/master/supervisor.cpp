@@ -47,8 +47,8 @@ Supervisor::Supervisor(config::Config config, std::vector<Listener> listeners,
     }
     slots_.push_back(Slot{Role::dispatcher});
     for (std::uint32_t site_id = 0; site_id < sites_.size(); ++site_id) {
-        // workers.min processes, and at least one until pools start on demand.
-        std::uint32_t count = std::max<std::uint32_t>(1, sites_[site_id].config->workers.min);
+        // workers.min processes; more on demand (pools.cpp), up to workers.max.
+        std::uint32_t count = sites_[site_id].config->workers.min;
         for (std::uint32_t i = 0; i < count; ++i) {
             slots_.push_back(Slot{Role::worker, site_id, sites_[site_id].config->name});
         }
@@ -92,7 +92,7 @@ std::string Supervisor::describe(const Slot& slot) const {
     std::string who = slot.role == Role::dispatcher
                           ? std::string("dispatcher")
                           : "worker " + std::to_string(slot.worker_id) + " of site " + slot.site_name;
-    return slot.retiring ? who + " (previous generation)" : who;
+    return slot.retiring ? who + " (retiring)" : who;
 }
 
 Supervisor::Slot* Supervisor::slot_by_pid(pid_t pid) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -51,8 +52,9 @@ private:
         Millis started = 0;
         Millis restart_at = 0;        // when not running: when to start again
         unsigned rapid_failures = 0;  // exits soon after start, for back-off
-        bool retiring = false;        // of a previous generation: finishing, not replaced
+        bool retiring = false;        // finishing, not to be replaced (old generation, or idle)
         bool told_to_stop = false;
+        Millis kill_at = 0;           // retiring: killed if still running then
     };
 
     struct SiteRuntime {
@@ -77,6 +79,10 @@ private:
     void on_exit(Slot& slot, int wait_status);
     void restart_due();
     void on_dispatcher_report();
+    bool on_pool_message(std::span<const std::byte> bytes, bool has_fd);  // pools.cpp
+    void grow_pool(std::uint32_t site_id);
+    void shrink_pool(std::uint32_t worker_id);
+    std::uint32_t live_workers(std::uint32_t site_id) const;
     void begin_stop();
     void advance_stop();
     int next_timeout_ms() const;
@@ -100,7 +106,6 @@ private:
     Millis workers_stop_at_ = 0;
     bool done_ = false;
     Millis retire_workers_at_ = 0;   // SIGTERM to retiring workers (after the old dispatcher)
-    Millis retire_deadline_ = 0;     // SIGKILL to whatever of the old generation is left
     std::vector<SiteCgroup> retired_cgroups_;
 };
 

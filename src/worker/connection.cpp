@@ -32,7 +32,41 @@ Connection::Connection(UniqueFd socket, const ipc::ConnectionMeta& meta, std::ui
     set_deadline(head_started_ + context_.site.header_timeout_ms);
 }
 
+Connection::~Connection() {
+    // A streamed response that did not finish: the client left, or the answer broke off.
+    if (state_ == State::stream)
+        context_.access_log.add(record_, stream_.head_sent ? stream_.status : 499, stream_.body_bytes);
+}
+
+bool Connection::wants_read() const {
+    switch (state_) {
+        case State::head:
+        case State::body:
+        case State::linger:
+            return true;
+        case State::write:
+            return false;
+        case State::stream:
+            // Body bytes only while the handler keeps up, and nothing beyond the body: the next
+            // pipelined request waits in the kernel until this response is done.
+            return body_stream_.wants_input() && in_start_ == in_.size() && !stream_.aborted;
+    }
+    return false;
+}
+
+bool Connection::wants_write() const {
+    return state_ == State::write || (state_ == State::stream && out_sent_ < out_.size());
+}
+
+Millis Connection::deadline() const {
+    if (state_ != State::stream) return deadline_;
+    Millis handler = responder_ ? responder_->deadline() : kNever;
+    // The client's own pace counts only while we wait for it.
+    return (wants_read() || wants_write()) ? std::min(handler, deadline_) : handler;
+}
+
 Connection::Verdict Connection::advance() {
+    in_advance_ = true;
     for (;;) {
         std::uint64_t before = progress_;
         Verdict verdict = Verdict::keep;
@@ -49,12 +83,15 @@ Connection::Verdict Connection::advance() {
             case State::linger:
                 verdict = advance_linger();
                 break;
+            case State::stream:
+                verdict = advance_stream();
+                break;
         }
-        if (verdict != Verdict::keep)
+        // Stop when a step made no progress: it is waiting for the socket (or the handler).
+        if (verdict != Verdict::keep || progress_ == before) {
+            in_advance_ = false;
             return verdict;
-        // Stop when a step made no progress: it is waiting for the socket.
-        if (progress_ == before)
-            return Verdict::keep;
+        }
     }
 }
 
@@ -134,6 +171,9 @@ Connection::Verdict Connection::on_head(const proto::RequestHead& head, std::siz
     body_ = RequestBody(head, context_.site.max_body_bytes);
     if (body_.declared_too_large())
         return fail(413);
+    ScriptRoute route = context_.router.classify(head);
+    if (route.handler != ScriptHandler::none)
+        return start_stream(head, head_bytes, route);
     bool keep_alive = head.keep_alive() && !stopping_;
     bool has_body = body_.present();
     // A body sent to a static resource is read and dropped; for any method but GET and
@@ -142,7 +182,7 @@ Connection::Verdict Connection::on_head(const proto::RequestHead& head, std::siz
         has_body && (head.method == "GET" || head.method == "HEAD") && !head.expect_continue;
     if (has_body && !drain)
         keep_alive = false;
-    start_response(context_.files.serve(head), keep_alive, head.version_minor == 0);
+    start_response(context_.router.files().serve(head), keep_alive, head.version_minor == 0);
     in_start_ += head_bytes;
     ++progress_;
     if (drain) {
@@ -288,6 +328,8 @@ Connection::Verdict Connection::fail(int status) {
 }
 
 Connection::Verdict Connection::on_timeout() {
+    if (state_ == State::stream)
+        return stream_timeout();
     if (state_ == State::head && in_start_ < in_.size()) {
         record_ = AccessRecord{};
         fail(408);
@@ -302,6 +344,7 @@ Connection::Verdict Connection::stop_keep_alive() {
     if (state_ == State::head && in_start_ == in_.size())
         return Verdict::close;
     close_after_write_ = true;
+    keep_alive_ = false;
     return Verdict::keep;
 }
 

@@ -4,9 +4,15 @@
 //
 //   head ──▶ body (drained) ──▶ write ──▶ head (keep-alive, next pipelined request first)
 //     │                           └────▶ linger (half-closed, draining) ──▶ closed
+//     ├──▶ stream: a handler (CGI, FastCGI) answers as its program runs; the connection feeds
+//     │    it the request body and writes what it produces ──▶ head, linger or closed
 //     └──▶ handback: the next request names another site; the socket returns to the dispatcher
+//
+// For `stream` the connection is the handler's Exchange (exchange.hpp): the HTTP/1.1 framing of
+// both bodies lives here, the handlers know nothing of it.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "base/clock.hpp"
@@ -14,33 +20,40 @@
 #include "ipc/dispatcher_worker.hpp"
 #include "proto/http_head.hpp"
 #include "worker/access_log.hpp"
+#include "worker/body_stream.hpp"
+#include "worker/exchange.hpp"
+#include "worker/reactor.hpp"
 #include "worker/request_body.hpp"
 #include "worker/response_plan.hpp"
+#include "worker/router.hpp"
 #include "worker/site.hpp"
-#include "worker/static_files.hpp"
+#include "worker/stream_head.hpp"
 
 namespace bulkhead::worker {
 
 struct ConnectionContext {
     const Site& site;
-    const StaticFiles& files;
+    Router& router;
     AccessLog& access_log;
+    Reactor& reactor;
 };
 
-class Connection {
+class Connection final : public Exchange {
 public:
     enum class Verdict { keep, close, handback };
 
     Connection(UniqueFd socket, const ipc::ConnectionMeta& meta, std::uint16_t flags,
                std::string carried, ConnectionContext context);
+    ~Connection();
 
     int fd() const { return socket_.get(); }
-    bool wants_write() const { return state_ == State::write; }
-    Millis deadline() const { return deadline_; }
+    bool wants_read() const;
+    bool wants_write() const;
+    Millis deadline() const;
 
     // Does all the work the socket allows now: read, serve, write.
     Verdict advance();
-    // The deadline passed: 408 for a partial head, otherwise close.
+    // The deadline passed: 408 for a partial head, a handler's own timeout, otherwise close.
     Verdict on_timeout();
     // Graceful stop: finish the current request, then close instead of keeping alive.
     Verdict stop_keep_alive();
@@ -51,9 +64,36 @@ public:
     const ipc::ConnectionMeta& meta() const { return meta_; }
     std::uint16_t flags() const { return flags_ & ipc::kConnectionTls; }
 
+    // Exchange, for the handler of a streamed response (connection_stream.cpp).
+    const Request& request() const override { return request_; }
+    std::span<const std::byte> body_data() const override { return body_stream_.data(); }
+    void consume_body(std::size_t bytes) override;
+    bool body_complete() const override { return body_stream_.complete(); }
+    bool head_sent() const override { return stream_.head_sent; }
+    void send_head(StreamHead head) override;
+    std::size_t body_room() const override;
+    void send_body(std::span<const std::byte> data) override;
+    void send_end() override;
+    void send_error(int status, std::string extra_headers = {}) override;
+    void redirect_internally(std::string target) override;
+
 private:
-    enum class State { head, body, write, linger };
+    enum class State { head, body, write, linger, stream };
     enum class Io { progress, would_block, closed };
+
+    // What a streamed response has done so far.
+    struct StreamState {
+        bool head_sent = false;
+        bool ended = false;    // complete: finish once `out_` has gone
+        bool aborted = false;  // cannot be completed: close
+        bool omit_body = false;
+        BodyFraming framing = BodyFraming::none;
+        std::uint64_t remaining = 0;  // with BodyFraming::length
+        int status = 0;
+        std::uint64_t body_bytes = 0;
+        std::string redirect;  // a local redirect to follow
+        int redirects = 0;
+    };
 
     Verdict advance_head();
     Verdict advance_body();
@@ -66,6 +106,22 @@ private:
     Verdict fail(int status);
     Io read_more();
     void set_deadline(Millis deadline) { deadline_ = deadline; }
+
+    // connection_stream.cpp
+    Verdict start_stream(const proto::RequestHead& head, std::size_t head_bytes,
+                         const ScriptRoute& route);
+    void start_handler(const ScriptRoute& route);
+    Verdict advance_stream();
+    bool stream_read_body();
+    bool stream_write();
+    Verdict finish_stream();
+    Verdict follow_redirect();
+    Verdict stream_timeout();
+    void capture_request(const proto::RequestHead& head);
+    void send_plan(ResponsePlan plan);
+    void note_progress();
+    void stream_moved();
+    std::string printable_target() const;
 
     UniqueFd socket_;
     ipc::ConnectionMeta meta_;
@@ -86,9 +142,18 @@ private:
     std::uint64_t file_remaining_ = 0;
     bool close_after_write_ = false;
     bool stopping_ = false;
+    bool in_advance_ = false;   // exchange calls from inside advance() need no wake-up
+    bool notify_responder_ = false;
     std::uint64_t requests_served_ = 0;
     std::uint64_t progress_ = 0;  // bumped by every step that moved; advance() loops while it does
     AccessRecord record_;       // the request being answered, for the access log
+
+    // A streamed response (State::stream).
+    Request request_;
+    BodyStream body_stream_;
+    StreamState stream_;
+    bool keep_alive_ = true;
+    std::unique_ptr<Responder> responder_;  // last: destroyed first, while the rest still exists
 };
 
 }  // namespace bulkhead::worker

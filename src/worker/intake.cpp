@@ -29,10 +29,86 @@ Expected<void, std::string> apply_settings(Site& site, const ipc::WorkerSettings
     return {};
 }
 
+// [site.cgi] and [site.fastcgi] arrive once each; their extensions and command words follow.
+bool apply_cgi(Site& site, const ipc::WorkerCgi& message) {
+    if (site.cgi || message.timeout_ms == 0) return false;
+    site.cgi = CgiSettings{{}, message.timeout_ms};
+    return true;
+}
+
+bool apply_fastcgi(Site& site, const ipc::WorkerFastCgi& message) {
+    auto socket = ipc::get_text(message.socket);
+    if (site.fastcgi || !socket || message.processes == 0 || message.processes > 256 ||
+        message.timeout_ms == 0 || (!socket->empty() && (*socket)[0] != '/')) {
+        return false;
+    }
+    FastCgiSettings settings;
+    settings.socket = std::string(*socket);
+    settings.processes = message.processes;
+    settings.timeout_ms = message.timeout_ms;
+    site.fastcgi = std::move(settings);
+    return true;
+}
+
+bool apply_extension(Site& site, const ipc::WorkerExtension& message) {
+    auto extension = ipc::get_text(message.extension);
+    if (!extension || extension->size() < 2 || (*extension)[0] != '.' ||
+        extension->find('/') != std::string_view::npos) {
+        return false;
+    }
+    std::vector<std::string>* list = nullptr;
+    if (message.handler == ipc::HandlerKind::cgi && site.cgi) list = &site.cgi->extensions;
+    if (message.handler == ipc::HandlerKind::fastcgi && site.fastcgi) list = &site.fastcgi->extensions;
+    if (list == nullptr) return false;
+    list->emplace_back(*extension);
+    return true;
+}
+
+bool apply_argument(Site& site, const ipc::WorkerArgument& message) {
+    auto word = ipc::get_text(message.argument);
+    if (!word || !site.fastcgi || !site.fastcgi->socket.empty()) return false;
+    if (site.fastcgi->command.empty() && (word->empty() || (*word)[0] != '/')) return false;
+    site.fastcgi->command.emplace_back(*word);
+    return true;
+}
+
+// What `ready` requires of the handlers: extensions for each, and a FastCGI application.
+bool handlers_complete(const Site& site) {
+    if (site.cgi && site.cgi->extensions.empty()) return false;
+    if (!site.fastcgi) return true;
+    return !site.fastcgi->extensions.empty() &&
+           (site.fastcgi->command.empty() != site.fastcgi->socket.empty());
+}
+
+bool apply_handler_message(Site& site, MasterWorkerType type, std::span<const std::byte> bytes,
+                           bool has_fd) {
+    switch (type) {
+        case MasterWorkerType::cgi: {
+            auto m = ipc::decode<ipc::WorkerCgi>(bytes, has_fd);
+            return m && apply_cgi(site, *m);
+        }
+        case MasterWorkerType::fastcgi: {
+            auto m = ipc::decode<ipc::WorkerFastCgi>(bytes, has_fd);
+            return m && apply_fastcgi(site, *m);
+        }
+        case MasterWorkerType::extension: {
+            auto m = ipc::decode<ipc::WorkerExtension>(bytes, has_fd);
+            return m && apply_extension(site, *m);
+        }
+        case MasterWorkerType::argument: {
+            auto m = ipc::decode<ipc::WorkerArgument>(bytes, has_fd);
+            return m && apply_argument(site, *m);
+        }
+        default:
+            return false;
+    }
+}
+
 // One message after settings; true when it was `ready`.
 Expected<bool, std::string> apply_message(Site& site, std::span<const std::byte> bytes,
                                           bool has_fd) {
-    switch (ipc::peek_type(bytes, MasterWorkerType::end_).value_or(MasterWorkerType::end_)) {
+    auto type = ipc::peek_type(bytes, MasterWorkerType::end_).value_or(MasterWorkerType::end_);
+    switch (type) {
         case MasterWorkerType::host:
             if (auto m = ipc::decode<ipc::WorkerHost>(bytes, has_fd)) {
                 auto pattern = ipc::get_text(m->pattern);
@@ -65,8 +141,15 @@ Expected<bool, std::string> apply_message(Site& site, std::span<const std::byte>
             }
             break;
         case MasterWorkerType::ready:
-            if (ipc::decode<ipc::WorkerReady>(bytes, has_fd))
+            if (ipc::decode<ipc::WorkerReady>(bytes, has_fd) && handlers_complete(site))
                 return true;
+            break;
+        case MasterWorkerType::cgi:
+        case MasterWorkerType::fastcgi:
+        case MasterWorkerType::extension:
+        case MasterWorkerType::argument:
+            if (apply_handler_message(site, type, bytes, has_fd))
+                return false;
             break;
         default:
             break;

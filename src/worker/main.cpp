@@ -54,6 +54,14 @@ int main(int argc, char**) {
     }
     if (!post_exec_checks())
         return 4;
+    // Nothing this worker starts (CGI scripts, FastCGI applications) may inherit its channels
+    // or the access log; they had to survive one exec, not two.
+    for (int fd : {ipc::fds::kWorkerMaster, ipc::fds::kWorkerDispatcher, ipc::fds::kWorkerAccessLog}) {
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    // Processes a site program leaves behind are re-parented to this worker, which reaps them,
+    // rather than to a process outside the site.
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     auto site = worker::receive_site(ipc::fds::kWorkerMaster);
     if (!site) {
         log::error("start-up: ", site.error());

@@ -2,6 +2,7 @@
 // The worker's slice of the configuration: its own site and nothing of any other.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,22 @@
 #include "proto/host.hpp"
 
 namespace bulkhead::worker {
+
+// [site.cgi]: files with these endings run as CGI scripts, each for at most timeout_ms.
+struct CgiSettings {
+    std::vector<std::string> extensions;
+    std::uint32_t timeout_ms = 60'000;
+};
+
+// [site.fastcgi]: files with these endings go to the FastCGI application: `command`, spawned
+// as `processes` processes by each worker, or the server already listening on `socket`.
+struct FastCgiSettings {
+    std::vector<std::string> extensions;
+    std::vector<std::string> command;  // program and arguments; empty when `socket` is set
+    std::string socket;
+    std::uint32_t processes = 2;
+    std::uint32_t timeout_ms = 60'000;
+};
 
 struct Site {
     std::string name;
@@ -25,6 +42,8 @@ struct Site {
     std::uint32_t max_header_bytes = 16 * 1024;
     std::uint32_t max_connections = 1000;
     std::uint64_t max_body_bytes = 10 * 1024 * 1024;
+    std::optional<CgiSettings> cgi;
+    std::optional<FastCgiSettings> fastcgi;
 
     bool owns(std::string_view normalized_host) const { return hosts.find(normalized_host).has_value(); }
 };

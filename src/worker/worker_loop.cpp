@@ -1,6 +1,7 @@
 #include "worker/worker_loop.hpp"
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 
@@ -19,50 +20,171 @@ constexpr Millis kLoadReportIntervalMs = 20;
 WorkerLoop::WorkerLoop(Site& site, const StaticFiles& files, int dispatcher_channel,
                        int access_log_fd)
     : site_(site),
-      files_(files),
       dispatcher_(dispatcher_channel),
       access_log_(access_log_fd),
-      signals_(block_into_signalfd({SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGPIPE})),
-      message_buffer_(sizeof(ipc::Handoff) + ipc::kMaxCarriedBytes) {}
+      // SIGCHLD: the site programs this worker runs (CGI scripts, FastCGI applications).
+      signals_(block_into_signalfd({SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGPIPE, SIGCHLD})),
+      message_buffer_(sizeof(ipc::Handoff) + ipc::kMaxCarriedBytes),
+      app_pool_(site.fastcgi ? std::make_unique<AppPool>(site, *this) : nullptr),
+      router_(site, files, *this, app_pool_.get()) {}
+
+// Connections first (their handlers hold leases of the pool), then the applications.
+WorkerLoop::~WorkerLoop() {
+    for (std::size_t fd = 0; fd < connections_.size(); ++fd) {
+        if (connections_[fd]) close_connection(static_cast<int>(fd));
+    }
+    if (app_pool_) app_pool_->stop();
+    access_log_.flush();
+}
+
+int WorkerLoop::wait_timeout() const {
+    if (!woken_.empty()) return 0;
+    Millis now = monotonic_ms();
+    Millis next = now + 1000;
+    if (!timers_.empty()) next = std::min(next, std::get<0>(timers_.top()));
+    for (const Ticker* ticker : tickers_) next = std::min(next, ticker->next_tick());
+    int timeout = static_cast<int>(std::clamp<Millis>(next - now, 0, 1000));
+    if (report_due() && !stopping_) {
+        timeout = std::min(timeout, static_cast<int>(kLoadReportIntervalMs));
+    }
+    return timeout;
+}
 
 int WorkerLoop::run() {
     epoll_.add(dispatcher_, EPOLLIN, token(Kind::dispatcher, dispatcher_));
     epoll_.add(signals_.get(), EPOLLIN, token(Kind::signals, signals_.get()));
+    if (app_pool_) app_pool_->start();
+    // The first load report says "ready": until it arrives the dispatcher routes nothing here,
+    // so a worker that cannot start (a missing document root) loses no connection.
+    ipc::WorkerLoad ready;
+    auto announced = ipc::send_datagram(dispatcher_, ipc::bytes_of(ready));
+    (void)announced;  // if the channel is gone, the loop notices it at once
     epoll_event events[kMaxEvents];
     while (!done_) {
-        Millis now = monotonic_ms();
-        int timeout =
-            timers_.empty()
-                ? 1000
-                : static_cast<int>(std::clamp<Millis>(std::get<0>(timers_.top()) - now, 0, 1000));
-        if (connection_count_ != reported_count_ && !stopping_) {
-            timeout = std::min(timeout, static_cast<int>(kLoadReportIntervalMs));
-        }
-        int ready = epoll_.wait(events, timeout);
-        for (int i = 0; i < ready; ++i) {
-            int fd = static_cast<int>(events[i].data.u64 & 0xffffffff);
-            switch (static_cast<Kind>(events[i].data.u64 >> 32)) {
-                case Kind::dispatcher:
-                    on_dispatcher_message();
-                    break;
-                case Kind::signals:
-                    on_signal();
-                    break;
-                case Kind::connection:
-                    if (fd < static_cast<int>(connections_.size()) && connections_[fd]) {
-                        drive(fd, connections_[fd]->advance());
-                    }
-                    break;
-            }
-        }
+        int ready = epoll_.wait(events, wait_timeout());
+        for (int i = 0; i < ready; ++i) dispatch(events[i]);
+        drive_woken();
         expire_deadlines();
+        run_tickers();
+        drive_woken();
         access_log_.flush();
         report_load();
-        if (stopping_ && connection_count_ == 0)
-            done_ = true;
+        if (stopping_ && connection_count_ == 0) {
+            // A hand-off may still sit in the channel (sent just before the stop): take it,
+            // or its client would see the connection close unanswered.
+            on_dispatcher_message();
+            done_ = connection_count_ == 0;
+        }
     }
     access_log_.flush();
     return 0;
+}
+
+void WorkerLoop::dispatch(const epoll_event& event) {
+    int fd = static_cast<int>(event.data.u64 & 0xffffffff);
+    switch (static_cast<Kind>(event.data.u64 >> 32)) {
+        case Kind::dispatcher:
+            on_dispatcher_message();
+            break;
+        case Kind::signals:
+            on_signal();
+            break;
+        case Kind::connection:
+            if (fd < static_cast<int>(connections_.size()) && connections_[fd]) {
+                Connection::Verdict verdict = connections_[fd]->advance();
+                // Hung up or reset while we were not reading it (waiting for a handler):
+                // level-triggered, it would wake us forever.
+                if (verdict == Connection::Verdict::keep && (event.events & (EPOLLERR | EPOLLHUP)))
+                    verdict = Connection::Verdict::close;
+                drive(fd, verdict);
+            }
+            break;
+        case Kind::handler:
+            // A descriptor closed and reused within this batch may see a stale event: the
+            // handlers use non-blocking calls and take it as "nothing yet".
+            if (fd < static_cast<int>(handlers_.size()) && handlers_[fd]) {
+                handlers_[fd]->on_io(fd, event.events);
+            }
+            break;
+    }
+}
+
+// Connections whose handler produced something (or took body bytes) since they last ran.
+void WorkerLoop::drive_woken() {
+    for (int round = 0; round < 8 && !woken_.empty(); ++round) {
+        std::vector<int> batch;
+        batch.swap(woken_);
+        std::sort(batch.begin(), batch.end());
+        batch.erase(std::unique(batch.begin(), batch.end()), batch.end());
+        for (int fd : batch) {
+            if (fd < static_cast<int>(connections_.size()) && connections_[fd]) {
+                drive(fd, connections_[fd]->advance());
+            }
+        }
+    }
+}
+
+void WorkerLoop::run_tickers() {
+    Millis now = monotonic_ms();
+    for (Ticker* ticker : tickers_) {
+        if (ticker->next_tick() <= now) ticker->on_tick(now);
+    }
+}
+
+void WorkerLoop::grow(int fd) {
+    if (fd < static_cast<int>(connections_.size())) return;
+    std::size_t size = static_cast<std::size_t>(fd) + 1;
+    connections_.resize(size);
+    interest_.resize(size, kNone);
+    handlers_.resize(size);
+    scheduled_.resize(size);
+}
+
+void WorkerLoop::watch(int fd, std::uint32_t events, IoHandler& handler) {
+    grow(fd);
+    handlers_[fd] = &handler;
+    if (interest_[fd] == kNone) {
+        epoll_.add(fd, events, token(Kind::handler, fd));
+    } else if (interest_[fd] != events) {
+        epoll_.modify(fd, events, token(Kind::handler, fd));
+    }
+    interest_[fd] = events;
+}
+
+void WorkerLoop::unwatch(int fd) {
+    if (fd < 0 || fd >= static_cast<int>(handlers_.size())) return;
+    if (interest_[fd] != kNone && !connections_[fd]) epoll_.remove(fd);
+    if (!connections_[fd]) interest_[fd] = kNone;
+    handlers_[fd] = nullptr;
+}
+
+void WorkerLoop::wake(int connection_fd) { woken_.push_back(connection_fd); }
+
+void WorkerLoop::watch_child(pid_t pid, ChildObserver& observer) { children_[pid] = &observer; }
+
+void WorkerLoop::forget_child(pid_t pid) { children_.erase(pid); }
+
+void WorkerLoop::add_ticker(Ticker& ticker) { tickers_.push_back(&ticker); }
+
+// Each exited child is reported before it is reaped (waitid with WNOWAIT), so its observer may
+// still kill its process group; children nobody watches (a failed exec, orphans this worker
+// adopted as their subreaper, a CGI script whose request is gone) are reaped silently.
+void WorkerLoop::reap_children() {
+    for (int i = 0; i < 1024; ++i) {
+        siginfo_t info {};
+        if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
+        pid_t pid = info.si_pid;
+        // The wait status waitpid() would give, from the siginfo.
+        int status = info.si_code == CLD_EXITED ? (info.si_status & 0xff) << 8
+                                                : (info.si_status & 0x7f) | (info.si_code == CLD_DUMPED ? 0x80 : 0);
+        auto observer = children_.find(pid);
+        if (observer != children_.end()) {
+            ChildObserver* watcher = observer->second;
+            children_.erase(observer);
+            watcher->on_child_exit(pid, status);
+        }
+        waitpid(pid, nullptr, WNOHANG);
+    }
 }
 
 void WorkerLoop::on_dispatcher_message() {
@@ -95,16 +217,13 @@ void WorkerLoop::on_dispatcher_message() {
 void WorkerLoop::adopt(UniqueFd socket, const ipc::ConnectionMeta& meta, std::uint16_t flags,
                        std::string carried) {
     int fd = socket.get();
-    if (fd >= static_cast<int>(connections_.size())) {
-        connections_.resize(fd + 1);
-        interest_.resize(fd + 1);
-        scheduled_.resize(fd + 1);
-    }
+    grow(fd);
     connections_[fd] =
         std::make_unique<Connection>(std::move(socket), meta, flags, std::move(carried),
-                                     ConnectionContext{site_, files_, access_log_});
+                                     ConnectionContext{site_, router_, access_log_, *this});
     ++connection_count_;
-    interest_[fd] = 0;
+    ++adopted_since_report_;
+    interest_[fd] = kNone;
     scheduled_[fd] = 0;
     // Served at once, before registering: the dispatcher saw the whole head, so a short
     // request is often answered and, with "Connection: close", finished without epoll at all.
@@ -121,8 +240,9 @@ void WorkerLoop::drive(int fd, Connection::Verdict verdict) {
         return close_connection(fd);
     if (verdict == Connection::Verdict::handback)
         return hand_back(connection);
-    std::uint32_t events = EPOLLIN | EPOLLRDHUP | (connection.wants_write() ? EPOLLOUT : 0);
-    if (interest_[fd] == 0) {
+    std::uint32_t events = (connection.wants_read() ? std::uint32_t{EPOLLIN | EPOLLRDHUP} : 0u) |
+                           (connection.wants_write() ? std::uint32_t{EPOLLOUT} : 0u);
+    if (interest_[fd] == kNone) {
         epoll_.add(fd, events, token(Kind::connection, fd));
     } else if (interest_[fd] != events) {
         epoll_.modify(fd, events, token(Kind::connection, fd));
@@ -148,8 +268,8 @@ void WorkerLoop::hand_back(Connection& connection) {
 }
 
 void WorkerLoop::close_connection(int fd) {
-    if (interest_[fd] != 0) epoll_.remove(fd);
-    interest_[fd] = 0;
+    if (interest_[fd] != kNone) epoll_.remove(fd);
+    interest_[fd] = kNone;
     connections_[fd].reset();
     --connection_count_;
 }
@@ -185,13 +305,14 @@ void WorkerLoop::expire_deadlines() {
 // Load reports are throttled: the dispatcher counts its own hand-offs between reports, so a
 // report per connection would cost a message each way for little better balance.
 void WorkerLoop::report_load() {
-    if (connection_count_ == reported_count_ || stopping_) return;
+    if (!report_due() || stopping_) return;
     Millis now = monotonic_ms();
     if (now - last_report_ < kLoadReportIntervalMs) return;
     ipc::WorkerLoad load;
     load.connections = static_cast<std::uint32_t>(connection_count_);
     if (ipc::send_datagram(dispatcher_, ipc::bytes_of(load))) {
         reported_count_ = connection_count_;
+        adopted_since_report_ = 0;
         last_report_ = now;
     }
 }
@@ -202,6 +323,8 @@ void WorkerLoop::on_signal() {
             begin_stop();
         if (signal_number == SIGQUIT)
             done_ = true;
+        if (signal_number == SIGCHLD)
+            reap_children();
     }
 }
 
