@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ipc/master_dispatcher.hpp"
+#include "ipc/protocol.hpp"
 
 namespace bulkhead::dispatcher {
 namespace {
@@ -13,6 +14,9 @@ using ipc::MasterDispatcherType;
 constexpr int kIntakeTimeoutMs = 30'000;  // the master sends everything at once
 
 Expected<void, std::string> apply_settings(Intake& intake, const ipc::DispatcherSettings& message) {
+    if (message.protocol != ipc::protocol_fingerprint()) {
+        return unexpected(std::string(kOtherBuild));
+    }
     auto jail = ipc::get_text(message.jail_dir);
     if (!jail || jail->empty() || (*jail)[0] != '/') return unexpected(std::string("bad jail directory"));
     intake.jail_dir = std::string(*jail);

@@ -15,6 +15,7 @@
 #include "dispatcher/dispatcher.hpp"
 #include "dispatcher/intake.hpp"
 #include "ipc/fd_numbers.hpp"
+#include "ipc/protocol.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 // Sanitizer builds only: LeakSanitizer stops the world at exit by reading /proc/<pid>/task,
@@ -44,7 +45,7 @@ int main(int argc, char**) {
     auto intake = dispatcher::receive_intake(ipc::fds::kDispatcherMaster);
     if (!intake) {
         log::error("start-up: ", intake.error());
-        return 3;
+        return intake.error() == dispatcher::kOtherBuild ? ipc::kExitOtherBuild : 3;
     }
     // The C library reads the time zone once, on first use, even for UTC conversions; do it
     // now, while /etc/localtime is still reachable.

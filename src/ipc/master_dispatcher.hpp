@@ -43,6 +43,7 @@ struct DispatcherSettings {
     std::uint32_t gid = 0;
     std::uint32_t header_timeout_ms = 10'000;
     std::uint32_t max_header_bytes = 16 * 1024;
+    std::uint32_t protocol = 0;               // ipc::protocol_fingerprint() of the master
     char jail_dir[256] = {};                  // the empty directory it chroots into
 };
 
@@ -131,7 +132,7 @@ struct WorkerIdle {
     std::uint32_t worker_id = 0;
 };
 
-static_assert(sizeof(DispatcherSettings) == 280);
+static_assert(sizeof(DispatcherSettings) == 284);
 static_assert(sizeof(WantWorker) == 8);
 static_assert(sizeof(WorkerIdle) == 8);
 static_assert(sizeof(PeerViolation) == 8);

@@ -13,6 +13,7 @@
 #include "base/log.hpp"
 #include "ipc/master_dispatcher.hpp"
 #include "ipc/master_worker.hpp"
+#include "ipc/protocol.hpp"
 #include "master/supervisor.hpp"
 #include "proto/http_head.hpp"
 
@@ -119,6 +120,7 @@ void Supervisor::send_dispatcher_intake(const Slot& slot) {
     settings.gid = server.gid;
     settings.header_timeout_ms = static_cast<std::uint32_t>(server.header_timeout_ms);
     settings.max_header_bytes = static_cast<std::uint32_t>(server.max_header_bytes);
+    settings.protocol = ipc::protocol_fingerprint();
     settings.unknown_host_status = static_cast<std::uint16_t>(server.unknown_host.status);
     for (std::uint32_t id = 0; id < sites_.size(); ++id) {
         if (sites_[id].config->name == server.unknown_host.site) settings.unknown_host_site = id;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -56,8 +57,27 @@ void check_host_supports(const config::Config& config) {
     }
 }
 
+// The master holds per site two log files and per worker two channel ends; with thousands of
+// sites that is more than the usual soft limit of 1024. Raise it to the hard limit, and say
+// before anything starts if even that is too small.
+void ensure_descriptor_room(const config::Config& config) {
+    struct rlimit limit {};
+    getrlimit(RLIMIT_NOFILE, &limit);
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    rlim_t needed = 64 + config.server.listen.size() + config.server.tls_listen.size();
+    for (const config::SiteConfig& site : config.sites) needed += 2 + 2 * site.workers.max;
+    if (limit.rlim_cur < needed) {
+        throw std::runtime_error("the open-file limit is " + std::to_string(limit.rlim_cur) + ", but " +
+                                 std::to_string(config.sites.size()) + " sites need up to " +
+                                 std::to_string(needed) + "; raise it (e.g. LimitNOFILE= in the "
+                                 "systemd unit, or ulimit -n) or lower workers.max");
+    }
+}
+
 int serve(const config::Config& config) {
     check_host_supports(config);
+    ensure_descriptor_room(config);
     std::string jail = prepare_state_dirs(config);
     Executables executables = find_executables();
     std::vector<Listener> listeners = open_listeners(config.server);

@@ -1,5 +1,6 @@
 #include "master/supervisor.hpp"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include "base/signals.hpp"
 #include "ipc/channel.hpp"
 #include "ipc/fd_numbers.hpp"
+#include "ipc/protocol.hpp"
 #include "master/role_plans.hpp"
 #include "master/spawn.hpp"
 
@@ -85,7 +87,7 @@ int Supervisor::run() {
         }
     }
     log::info("stopped");
-    return 0;
+    return exit_status_;
 }
 
 std::string Supervisor::describe(const Slot& slot) const {
@@ -101,10 +103,13 @@ Supervisor::Slot* Supervisor::slot_by_pid(pid_t pid) {
 }
 
 void Supervisor::start_worker(Slot& slot) {
+    const SiteRuntime& site = sites_[slot.site_id];
     auto control = ipc::make_channel_pair();
     auto traffic = ipc::make_channel_pair();
-    if (!control || !traffic) throw std::runtime_error("socketpair failed");
-    const SiteRuntime& site = sites_[slot.site_id];
+    if (!control || !traffic) {
+        throw std::runtime_error("cannot start a worker of " + site.config->name + ": socketpair: " +
+                                 log::errno_text(errno));
+    }
     slot.worker_id = next_worker_id_++;
     RoleDescriptors descriptors{null_device_.get(), site.logs.error.get(), control->second.get(),
                                 traffic->second.get(), site.logs.access.get(),
@@ -124,7 +129,7 @@ void Supervisor::start_worker(Slot& slot) {
 
 void Supervisor::start_dispatcher(Slot& slot) {
     auto control = ipc::make_channel_pair();
-    if (!control) throw std::runtime_error("socketpair failed");
+    if (!control) throw std::runtime_error("cannot start the dispatcher: socketpair: " + log::errno_text(errno));
     RoleDescriptors descriptors{null_device_.get(), STDERR_FILENO, control->second.get(), -1, -1,
                                 executables_.dispatcher_fd.get()};
     SpawnRequest request = dispatcher_spawn_request(config_, executables_.dispatcher, descriptors);
@@ -186,6 +191,14 @@ void Supervisor::on_exit(Slot& slot, int wait_status) {
             std::erase_if(slots_, [](const Slot& s) { return s.retiring && s.pid == 0; });
             if (dispatcher) retire_workers_at_ = std::min(retire_workers_at_, now);
         }
+        return;
+    }
+    if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == ipc::kExitOtherBuild) {
+        // Restarting cannot help: the executables on disk do not belong together.
+        log::error(describe(slot), " is not from the same build as this master; install bulkhead, "
+                   "bulkhead-dispatcher and bulkhead-worker together. Stopping.");
+        exit_status_ = 2;
+        begin_stop();
         return;
     }
     if (now - slot.started >= kHealthyAfterMs) slot.rapid_failures = 0;

@@ -105,6 +105,7 @@ private:
     Millis stop_deadline_ = 0;
     Millis workers_stop_at_ = 0;
     bool done_ = false;
+    int exit_status_ = 0;
     Millis retire_workers_at_ = 0;   // SIGTERM to retiring workers (after the old dispatcher)
     std::vector<SiteCgroup> retired_cgroups_;
 };
