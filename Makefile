@@ -17,7 +17,7 @@ DEMO_PORT    ?= 8080
 PACKAGES := build-essential cmake pkg-config libtomlplusplus-dev libcli11-dev \
             libgtest-dev libgmock-dev libseccomp-dev libcap-dev libssl-dev \
             python3-pytest python3-requests clang libclang-rt-14-dev media-types \
-            curl procps iproute2
+            curl procps iproute2 php-cgi perl
 
 .PHONY: all deps build demo test sanitize fuzz fuzz-build format clean
 
@@ -63,3 +63,15 @@ format:
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-fuzz $(BUILD)-asan
+
+# Benchmarks against nginx, lighttpd and Apache (mpm-itk, prefork), not part of `make test`:
+# see docs/benchmarks.md. `make bench BENCH_MODE=quick` takes a few minutes;
+# `make bench-scale` starts bulkhead with 1,000 sites.
+BENCH_MODE ?= full
+
+.PHONY: bench bench-scale
+bench: build
+	BENCH_MODE=$(BENCH_MODE) BUILD=$(BUILD) bench/run.sh
+
+bench-scale: build
+	BUILD=$(BUILD) bench/scale.sh
