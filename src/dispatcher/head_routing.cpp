@@ -95,6 +95,10 @@ void Dispatcher::route_head(PendingConnection& pending, std::span<const std::byt
 void Dispatcher::route_to_site(PendingConnection& pending, std::uint32_t site_id,
                                std::uint16_t flags) {
     pending.flags = flags;
+    if (table_.connections(site_id) >= table_.site(site_id).max_connections) {
+        // limits.connections: the site has as many as it may; it does not take another's share.
+        return answer_and_close(pending, 503);
+    }
     if (hand_to_worker(pending, site_id)) return;
     if (table_.ready_count(site_id) == 0 && !stopping_) return wait_for_worker(pending, site_id);
     log::warning("no worker of site ", table_.site_name(site_id), " could take a connection");

@@ -49,6 +49,7 @@ Expected<bool, std::string> apply_message(Intake& intake, std::span<const std::b
                     state.min_workers = m->min_workers;
                     state.max_workers = m->max_workers;
                     state.idle_ms = m->idle_ms;
+                    state.max_connections = m->max_connections;
                     intake.table.add_site(m->site_id, std::move(state));
                     return false;
                 }

@@ -14,6 +14,14 @@ std::uint32_t RoutingTable::worker_count(std::uint32_t site_id) const {
         workers_.begin(), workers_.end(), [site_id](const WorkerChannel& w) { return w.site_id == site_id; }));
 }
 
+std::uint64_t RoutingTable::connections(std::uint32_t site_id) const {
+    std::uint64_t total = 0;
+    for (const WorkerChannel& worker : workers_) {
+        if (worker.site_id == site_id) total += worker.load;
+    }
+    return total;
+}
+
 std::uint32_t RoutingTable::ready_count(std::uint32_t site_id) const {
     return static_cast<std::uint32_t>(std::count_if(workers_.begin(), workers_.end(), [site_id](const WorkerChannel& w) {
         return w.site_id == site_id && w.ready;

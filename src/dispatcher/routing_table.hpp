@@ -28,6 +28,7 @@ struct SiteState {
     std::uint32_t min_workers = 1;
     std::uint32_t max_workers = 4;
     std::uint32_t idle_ms = 60'000;
+    std::uint32_t max_connections = 1000;
     std::vector<std::pair<int, std::uint32_t>> waiting;  // descriptor, generation
     Millis asked_at = 0;  // when the master was last asked for a worker; 0: not asked
 };
@@ -38,6 +39,7 @@ public:
     SiteState& site(std::uint32_t site_id) { return sites_[site_id]; }
     std::uint32_t worker_count(std::uint32_t site_id) const;  // attached, ready or not
     std::uint32_t ready_count(std::uint32_t site_id) const;
+    std::uint64_t connections(std::uint32_t site_id) const;  // summed load of its workers
     std::vector<WorkerChannel>& workers() { return workers_; }
     bool add_host(std::string_view pattern, std::uint32_t site_id);
     bool has_site(std::uint32_t site_id) const;

@@ -64,6 +64,7 @@ struct SiteRoute {
     std::uint32_t min_workers = 1;  // 0: the site's first request asks for its first worker
     std::uint32_t max_workers = 4;
     std::uint32_t idle_ms = 60'000; // a worker above min_workers idle this long is let go
+    std::uint32_t max_connections = 1000;  // limits.connections: open at once, all workers
     char name[64] = {};
 };
 
@@ -138,7 +139,7 @@ static_assert(sizeof(WorkerIdle) == 8);
 static_assert(sizeof(PeerViolation) == 8);
 static_assert(sizeof(ProxyTrust) == 20);
 static_assert(sizeof(ListenerMessage) == 4);
-static_assert(sizeof(SiteRoute) == 84);
+static_assert(sizeof(SiteRoute) == 88);
 static_assert(sizeof(HostRoute) == 264);
 static_assert(sizeof(WorkerAttach) == 12);
 static_assert(sizeof(WorkerDetach) == 8);

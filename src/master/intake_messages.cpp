@@ -137,6 +137,7 @@ void Supervisor::send_dispatcher_intake(const Slot& slot) {
         site.min_workers = sites_[id].config->workers.min;
         site.max_workers = sites_[id].config->workers.max;
         site.idle_ms = static_cast<std::uint32_t>(sites_[id].config->workers.idle_ms);
+        site.max_connections = sites_[id].config->limits.connections;
         ok = ok && ipc::set_text(site.name, sites_[id].config->name) && send(channel, site);
         for (const std::string& pattern : sites_[id].config->hosts) {
             ipc::HostRoute host;

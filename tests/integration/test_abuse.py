@@ -127,3 +127,25 @@ def test_proxy_header_split_across_segments_still_routes(proxied):
             time.sleep(0.05)
         assert parse_one(recv_all(sock, 5)).status == 200
     assert proxied_client(proxied, before) == "203.0.113.77"
+
+
+def test_site_connection_limit_gives_503_beyond_it_and_other_sites_are_served(make_server):
+    server = make_server(beta_options={"limits": {"connections": 3}})
+    held = []
+    try:
+        for _ in range(3):  # keep-alive connections that beta's workers hold open
+            sock = server.connect()
+            sock.sendall(request_bytes("beta.test", "/"))
+            assert sock.recv(64).startswith(b"HTTP/1.1 200")
+            held.append(sock)
+        time.sleep(0.3)  # the workers' load reports reach the dispatcher
+        reply = server.get("beta.test")
+        assert reply.status == 503 and reply.header("Retry-After")
+        assert server.get("alpha.test").status == 200
+    finally:
+        for sock in held:
+            sock.close()
+    deadline = time.time() + 5
+    while time.time() < deadline and server.get("beta.test").status != 200:
+        time.sleep(0.1)
+    assert server.get("beta.test").status == 200
