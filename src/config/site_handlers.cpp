@@ -190,6 +190,11 @@ void read_network(const TableReader& site, SiteConfig& config) {
     }
     network->reject_unknown_keys({"tcp_connect"});
     if (auto ports = network->integers("tcp_connect", 1, 65535)) {
+        if (ports->size() > 64) {
+            network->problem("tcp_connect", std::to_string(ports->size()) +
+                                                " ports listed; at most 64 are supported");
+            return;
+        }
         std::vector<std::uint16_t> allowed;
         for (std::int64_t port : *ports) allowed.push_back(static_cast<std::uint16_t>(port));
         config.network.tcp_connect = allowed;

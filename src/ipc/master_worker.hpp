@@ -23,6 +23,7 @@ enum class MasterWorkerType : std::uint16_t {
     fastcgi,       // master → worker: [site.fastcgi] (extensions and command words follow)
     extension,     // master → worker: one file extension of site.cgi or site.fastcgi
     argument,      // master → worker: one word of site.fastcgi.command, in order
+    confinement,   // master → worker: what its own confinement steps need (network, SELinux)
     end_,
 };
 
@@ -65,6 +66,17 @@ struct WorkerPath {
     MasterWorkerType type = kType;
     PathAccess access = PathAccess::readable;
     char path[4096] = {};  // absolute
+};
+
+struct WorkerConfinement {
+    static constexpr auto kType = MasterWorkerType::confinement;
+    static constexpr bool kTakesFd = false;
+    static constexpr std::size_t kMaxPorts = 64;
+    MasterWorkerType type = kType;
+    std::uint16_t restrict_tcp = 0;  // 1: only tcp_ports may be connected to (site.network)
+    std::uint16_t port_count = 0;
+    std::uint16_t tcp_ports[kMaxPorts] = {};
+    char selinux_context[256] = {};  // empty: none
 };
 
 struct WorkerReady {
@@ -116,6 +128,7 @@ static_assert(sizeof(WorkerArgument) == 4098);
 static_assert(sizeof(WorkerHost) == 258);
 static_assert(sizeof(WorkerIndex) == 258);
 static_assert(sizeof(WorkerReady) == 2);
+static_assert(sizeof(WorkerConfinement) == 390);
 static_assert(sizeof(WorkerPath) == 4100);
 
 }  // namespace bulkhead::ipc

@@ -91,6 +91,17 @@ void Supervisor::send_worker_intake(const Slot& slot) {
         }
     }
     ok = ok && send_handlers(slot.channel.get(), site);
+    ipc::WorkerConfinement confinement;
+    if (site.network.tcp_connect) {
+        confinement.restrict_tcp = 1;
+        for (std::uint16_t port : *site.network.tcp_connect) {
+            if (confinement.port_count < ipc::WorkerConfinement::kMaxPorts) {
+                confinement.tcp_ports[confinement.port_count++] = port;
+            }
+        }
+    }
+    ok = ok && ipc::set_text(confinement.selinux_context, site.selinux_context) &&
+         send(slot.channel.get(), confinement);
     ok = ok && send(slot.channel.get(), ipc::WorkerReady{});
     if (!ok) log::error("could not send its configuration to ", describe(slot), "; it will exit");
 }

@@ -21,10 +21,13 @@ confine::LandlockPlan landlock_plan(const Site& site) {
     plan.read_write = {"/tmp"};  // the site's private /tmp (its mount namespace)
     plan.read_write.insert(plan.read_write.end(), site.writable.begin(), site.writable.end());
     plan.devices = {"/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"};
+    plan.restrict_tcp = site.restrict_tcp;  // site.network.tcp_connect (ABI >= 4)
+    plan.tcp_connect_ports = site.tcp_connect;
     return plan;
 }
 
 constexpr confine::Step kPostExecSteps[] = {
+    {"selinux", confine::apply_selinux},
     {"landlock", confine::apply_landlock},
     {"seccomp", confine::apply_seccomp},
 };
@@ -36,6 +39,7 @@ Expected<void, std::string> confine_worker(const Site& site) {
     plan.who = "worker of site " + site.name;
     plan.landlock = landlock_plan(site);
     plan.syscalls = confine::SyscallPolicy::worker_denylist;
+    plan.selinux_context = site.selinux_context;
     std::string downgrades = confine::landlock_downgrades(confine::landlock_abi(), plan.landlock);
     if (!downgrades.empty()) log::warning(downgrades);
     if (auto ran = confine::run_steps(kPostExecSteps, plan); !ran) {

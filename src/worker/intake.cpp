@@ -31,7 +31,8 @@ Expected<void, std::string> apply_settings(Site& site, const ipc::WorkerSettings
 
 // [site.cgi] and [site.fastcgi] arrive once each; their extensions and command words follow.
 bool apply_cgi(Site& site, const ipc::WorkerCgi& message) {
-    if (site.cgi || message.timeout_ms == 0) return false;
+    if (site.cgi || message.timeout_ms == 0)
+        return false;
     site.cgi = CgiSettings{{}, message.timeout_ms};
     return true;
 }
@@ -57,25 +58,32 @@ bool apply_extension(Site& site, const ipc::WorkerExtension& message) {
         return false;
     }
     std::vector<std::string>* list = nullptr;
-    if (message.handler == ipc::HandlerKind::cgi && site.cgi) list = &site.cgi->extensions;
-    if (message.handler == ipc::HandlerKind::fastcgi && site.fastcgi) list = &site.fastcgi->extensions;
-    if (list == nullptr) return false;
+    if (message.handler == ipc::HandlerKind::cgi && site.cgi)
+        list = &site.cgi->extensions;
+    if (message.handler == ipc::HandlerKind::fastcgi && site.fastcgi)
+        list = &site.fastcgi->extensions;
+    if (list == nullptr)
+        return false;
     list->emplace_back(*extension);
     return true;
 }
 
 bool apply_argument(Site& site, const ipc::WorkerArgument& message) {
     auto word = ipc::get_text(message.argument);
-    if (!word || !site.fastcgi || !site.fastcgi->socket.empty()) return false;
-    if (site.fastcgi->command.empty() && (word->empty() || (*word)[0] != '/')) return false;
+    if (!word || !site.fastcgi || !site.fastcgi->socket.empty())
+        return false;
+    if (site.fastcgi->command.empty() && (word->empty() || (*word)[0] != '/'))
+        return false;
     site.fastcgi->command.emplace_back(*word);
     return true;
 }
 
 // What `ready` requires of the handlers: extensions for each, and a FastCGI application.
 bool handlers_complete(const Site& site) {
-    if (site.cgi && site.cgi->extensions.empty()) return false;
-    if (!site.fastcgi) return true;
+    if (site.cgi && site.cgi->extensions.empty())
+        return false;
+    if (!site.fastcgi)
+        return true;
     return !site.fastcgi->extensions.empty() &&
            (site.fastcgi->command.empty() != site.fastcgi->socket.empty());
 }
@@ -137,6 +145,18 @@ Expected<bool, std::string> apply_message(Site& site, std::span<const std::byte>
                         site.writable.emplace_back(*path);
                         return false;
                     }
+                }
+            }
+            break;
+        case MasterWorkerType::confinement:
+            if (auto m = ipc::decode<ipc::WorkerConfinement>(bytes, has_fd);
+                m && m->port_count <= ipc::WorkerConfinement::kMaxPorts && m->restrict_tcp <= 1) {
+                auto context = ipc::get_text(m->selinux_context);
+                if (context) {
+                    site.restrict_tcp = m->restrict_tcp == 1;
+                    site.tcp_connect.assign(m->tcp_ports, m->tcp_ports + m->port_count);
+                    site.selinux_context = std::string(*context);
+                    return false;
                 }
             }
             break;

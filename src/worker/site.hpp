@@ -37,6 +37,9 @@ struct Site {
     std::vector<std::string> index_files;
     std::vector<std::string> readable;  // extra read-only paths (site.readable)
     std::vector<std::string> writable;  // paths the site may write (site.writable)
+    bool restrict_tcp = false;          // site.network.tcp_connect is set
+    std::vector<std::uint16_t> tcp_connect;
+    std::string selinux_context;
     std::uint32_t header_timeout_ms = 10'000;
     std::uint32_t keepalive_timeout_ms = 15'000;
     std::uint32_t max_header_bytes = 16 * 1024;

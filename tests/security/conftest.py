@@ -66,7 +66,8 @@ def tenant():
         pytest.skip("needs /usr/bin/python3 for the attack script")
     server = BulkheadServer(
         alpha_options={"cgi": {"extensions": [".cgi"], "timeout": "30s"},
-                       "limits": {"pids": 48, "memory": "256M"}},
+                       "limits": {"pids": 48, "memory": "256M"},
+                       "network": {"tcp_connect": [9]}},  # the discard port: nothing else
         beta_options={"workers": {"min": 1, "max": 1}},
         prefix="bulkhead-sec-")
     shutil.copy(ATTACK, server.alpha_root / "attack.cgi")

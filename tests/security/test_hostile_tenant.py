@@ -127,6 +127,12 @@ def test_kernel_interface_is_refused(tenant, case):
     refused(tenant, case)
 
 
+def test_cannot_connect_to_tcp_ports_outside_site_network(tenant):
+    # alpha may connect to port 9 only; the server's own port (or a database's) is refused.
+    outcome = refused(tenant, "connect_tcp", tenant.server.ports["127.0.0.1"])
+    assert "Permission" in outcome["detail"], outcome["detail"]
+
+
 # -- starving others -------------------------------------------------------------------------
 
 def test_fork_bomb_is_contained_and_beta_keeps_serving(tenant):
