@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -82,7 +83,17 @@ void make_directory(const std::string& path) {
 
 }  // namespace
 
-Cgroups::Cgroups() {
+// Servers on one host (several test servers at once, say) must not share a site's cgroup: the
+// name carries a short hash of the state directory, which is this server's own.
+static std::string instance_prefix(const std::string& state_dir) {
+    std::uint32_t hash = 2166136261u;
+    for (char c : state_dir) hash = (hash ^ static_cast<std::uint8_t>(c)) * 16777619u;
+    char text[16];
+    std::snprintf(text, sizeof text, "%08x", hash);
+    return std::string("bulkhead-") + text;
+}
+
+Cgroups::Cgroups(const std::string& state_dir) : prefix_(instance_prefix(state_dir)) {
     std::map<std::string, std::string> own = own_cgroups();
     for (const Mount& mount : cgroup_mounts()) {
         if (mount.type == "cgroup2" && own.count("")) {
@@ -134,7 +145,7 @@ void Cgroups::enable_v2_controllers() {
     if (v2_enabled_ || v2_base_.empty() || v2_controllers_.empty()) return;
     v2_enabled_ = true;
     try {
-        std::string leaf = v2_base_ + "/bulkhead-master";
+        std::string leaf = v2_base_ + "/" + prefix_ + "-master";
         make_directory(leaf);
         write_value(leaf + "/cgroup.procs", std::to_string(getpid()));
         std::string enable;
@@ -155,7 +166,7 @@ SiteCgroup Cgroups::prepare_site(const config::SiteConfig& site) {
                                           {"cpu", limits.cpu_weight != 100}};
     std::map<std::string, bool> done;
     if (!v2_base_.empty()) {  // grouping always; limits where the controllers are ours
-        std::string dir = v2_base_ + "/bulkhead-site-" + site.name;
+        std::string dir = v2_base_ + "/" + prefix_ + "-site-" + site.name;
         make_directory(dir);
         if (contains(v2_controllers_, "memory") && limits.memory_bytes) {
             write_value(dir + "/memory.max", std::to_string(*limits.memory_bytes));
@@ -171,7 +182,7 @@ SiteCgroup Cgroups::prepare_site(const config::SiteConfig& site) {
     }
     for (const Hierarchy& hierarchy : v1_) {
         if (done[hierarchy.controller]) continue;
-        std::string parent = hierarchy.base + "/bulkhead";
+        std::string parent = hierarchy.base + "/" + prefix_;
         std::string dir = parent + "/" + site.name;
         make_directory(parent);
         make_directory(dir);
@@ -197,7 +208,12 @@ SiteCgroup Cgroups::prepare_site(const config::SiteConfig& site) {
 }
 
 void Cgroups::remove(const SiteCgroup& cgroup) {
-    for (const std::string& dir : cgroup.directories) rmdir(dir.c_str());
+    for (const std::string& dir : cgroup.directories) {
+        rmdir(dir.c_str());
+        // The v1 parent (bulkhead-<hash>) goes with its last site; while others remain the
+        // call fails harmlessly.
+        rmdir(dir.substr(0, dir.rfind('/')).c_str());
+    }
 }
 
 }  // namespace bulkhead::master

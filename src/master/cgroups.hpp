@@ -20,7 +20,8 @@ struct SiteCgroup {
 class Cgroups {
 public:
     // Discovers the hierarchies. Never throws; what is missing is said by describe().
-    Cgroups();
+    // Names are bulkhead-<hash of state_dir>/<site> (v1) or bulkhead-<hash>-site-<site> (v2).
+    explicit Cgroups(const std::string& state_dir);
     std::string describe() const;
 
     // Creates and configures the site's cgroups. Throws std::runtime_error if the site asks
@@ -40,6 +41,7 @@ private:
     std::string v2_base_;
     std::vector<std::string> v2_controllers_;  // enabled for our children
     bool v2_enabled_ = false;
+    std::string prefix_;
 };
 
 }  // namespace bulkhead::master

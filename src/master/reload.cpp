@@ -72,7 +72,7 @@ void Supervisor::reload() {
     try {
         prepare_state_dirs(*loaded);
         config_ = std::move(*loaded);
-        Cgroups cgroups;
+        Cgroups cgroups(config_.server.state_dir);
         sites_.clear();
         for (const config::SiteConfig& site : config_.sites) {
             sites_.push_back(SiteRuntime{&site, open_site_logs(config_.server, site), cgroups.prepare_site(site)});
@@ -147,7 +147,9 @@ void Supervisor::advance_retirement() {
     });
     for (Slot& slot : slots_) {
         if (!slot.retiring || slot.pid == 0) continue;
-        if (!slot.told_to_stop && (!dispatcher_left || now >= retire_workers_at_)) {
+        // Only once the old dispatcher is gone: until then it may still hand them connections.
+        // If it never goes, its kill_at (the shutdown timeout) ends it, and then these.
+        if (!slot.told_to_stop && !dispatcher_left) {
             kill(slot.pid, SIGTERM);
             slot.told_to_stop = true;
         }

@@ -42,7 +42,7 @@ Supervisor::Supervisor(config::Config config, std::vector<Listener> listeners,
       executables_(std::move(executables)),
       null_device_(open("/dev/null", O_RDWR | O_CLOEXEC)),
       signals_(block_into_signalfd({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGPIPE})) {
-    Cgroups cgroups;
+    Cgroups cgroups(config_.server.state_dir);
     log::info(cgroups.describe());
     for (const config::SiteConfig& site : config_.sites) {
         sites_.push_back(SiteRuntime{&site, open_site_logs(config_.server, site), cgroups.prepare_site(site)});

@@ -21,9 +21,11 @@ void add_header_fields(const CgiRequest& request, MetaVariables& out) {
     std::size_t first = out.size();
     for (const HeaderField& field : request.fields) {
         std::optional<std::string> name = http_variable_name(field.name);
-        if (!name) continue;
+        if (!name)
+            continue;
         auto same = [&](const auto& entry) { return entry.first == *name; };
-        auto existing = std::find_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), same);
+        auto existing =
+            std::find_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), same);
         if (existing == out.end()) {
             out.emplace_back(std::move(*name), std::string(field.value));
             continue;
@@ -35,7 +37,8 @@ void add_header_fields(const CgiRequest& request, MetaVariables& out) {
 
 std::string content_type_of(const CgiRequest& request) {
     for (const HeaderField& field : request.fields) {
-        if (iequals(field.name, "Content-Type")) return std::string(field.value);
+        if (iequals(field.name, "Content-Type"))
+            return std::string(field.value);
     }
     return {};
 }
@@ -46,8 +49,10 @@ std::optional<std::string> http_variable_name(std::string_view field_name) {
     if (field_name.empty() || !std::all_of(field_name.begin(), field_name.end(), is_name_byte)) {
         return std::nullopt;
     }
-    for (std::string_view skipped : {"Proxy", "Content-Type", "Content-Length", "Transfer-Encoding"}) {
-        if (iequals(field_name, skipped)) return std::nullopt;
+    for (std::string_view skipped :
+         {"Proxy", "Content-Type", "Content-Length", "Transfer-Encoding"}) {
+        if (iequals(field_name, skipped))
+            return std::nullopt;
     }
     std::string name = "HTTP_";
     for (char c : field_name) {
@@ -72,7 +77,8 @@ MetaVariables cgi_meta_variables(const CgiRequest& request) {
     add("REQUEST_METHOD", request.method);
     add("REQUEST_URI", request.request_uri);
     add("REQUEST_SCHEME", request.https ? "https" : "http");
-    if (request.https) add("HTTPS", "on");
+    if (request.https)
+        add("HTTPS", "on");
     add("QUERY_STRING", request.query);
     add("DOCUMENT_ROOT", request.document_root);
     add("SCRIPT_NAME", request.script_name);
@@ -84,8 +90,10 @@ MetaVariables cgi_meta_variables(const CgiRequest& request) {
     // php-cgi refuses to run without it (cgi.force_redirect): the request did come through
     // a web server.
     add("REDIRECT_STATUS", "200");
-    if (request.content_length) add("CONTENT_LENGTH", std::to_string(*request.content_length));
-    if (std::string type = content_type_of(request); !type.empty()) add("CONTENT_TYPE", type);
+    if (request.content_length)
+        add("CONTENT_LENGTH", std::to_string(*request.content_length));
+    if (std::string type = content_type_of(request); !type.empty())
+        add("CONTENT_TYPE", type);
     add_header_fields(request, out);
     return out;
 }

@@ -35,7 +35,7 @@ struct CgiRequest {
     std::string_view server_software;  // "bulkhead"
     std::string_view remote_addr;      // "192.0.2.1"
     std::uint16_t remote_port = 0;
-    std::string_view server_addr;      // the address the client connected to
+    std::string_view server_addr;  // the address the client connected to
     std::uint16_t server_port = 0;
     bool https = false;
     std::optional<std::uint64_t> content_length;  // when the body's length is known

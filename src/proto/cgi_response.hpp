@@ -42,9 +42,9 @@ std::string_view describe(CgiHeadError error);
 struct CgiHead {
     static constexpr std::size_t kMaxFields = 100;
 
-    std::optional<int> status;                   // Status: 404 Not Found → 404
-    std::string_view reason;                     // its reason phrase, possibly empty
-    std::optional<std::string_view> location;    // Location, as sent
+    std::optional<int> status;                 // Status: 404 Not Found → 404
+    std::string_view reason;                   // its reason phrase, possibly empty
+    std::optional<std::string_view> location;  // Location, as sent
     std::optional<std::uint64_t> content_length;
     bool has_content_type = false;
 

@@ -41,8 +41,10 @@ RecordError check_record(RecordType type, std::uint16_t request_id, std::size_t 
                          std::span<const std::byte> content) {
     switch (type) {
         case RecordType::end_request:
-            if (request_id == 0) return RecordError::bad_request_id;
-            if (length != 8) return RecordError::bad_content_length;
+            if (request_id == 0)
+                return RecordError::bad_request_id;
+            if (length != 8)
+                return RecordError::bad_content_length;
             if (byte_at(content, 4) > static_cast<std::uint8_t>(ProtocolStatus::unknown_role)) {
                 return RecordError::bad_protocol_status;
             }
@@ -53,7 +55,8 @@ RecordError check_record(RecordType type, std::uint16_t request_id, std::size_t 
         case RecordType::get_values_result:
             return request_id != 0 ? RecordError::bad_request_id : RecordError::none;
         case RecordType::unknown_type:
-            if (request_id != 0) return RecordError::bad_request_id;
+            if (request_id != 0)
+                return RecordError::bad_request_id;
             return length != 8 ? RecordError::bad_content_length : RecordError::none;
         default:
             return RecordError::unexpected_type;
@@ -62,13 +65,15 @@ RecordError check_record(RecordType type, std::uint16_t request_id, std::size_t 
 
 // A name-value length: one byte below 128, else four with the top bit set.
 bool parse_length(std::span<const std::byte> input, std::size_t& at, std::uint32_t& length) {
-    if (at >= input.size()) return false;
+    if (at >= input.size())
+        return false;
     if ((byte_at(input, at) & 0x80) == 0) {
         length = byte_at(input, at);
         at += 1;
         return true;
     }
-    if (input.size() - at < 4) return false;
+    if (input.size() - at < 4)
+        return false;
     length = u32_at(input, at) & 0x7fffffffu;
     at += 4;
     return true;
@@ -89,19 +94,27 @@ void append_length(std::string& out, std::size_t length) {
 
 std::string_view describe(RecordError error) {
     switch (error) {
-        case RecordError::none: return "no error";
-        case RecordError::bad_version: return "record version is not 1";
-        case RecordError::unexpected_type: return "record type an application does not send";
-        case RecordError::bad_request_id: return "record with a wrong request id";
-        case RecordError::bad_content_length: return "record body of the wrong length";
-        case RecordError::bad_protocol_status: return "END_REQUEST with an unknown protocol status";
+        case RecordError::none:
+            return "no error";
+        case RecordError::bad_version:
+            return "record version is not 1";
+        case RecordError::unexpected_type:
+            return "record type an application does not send";
+        case RecordError::bad_request_id:
+            return "record with a wrong request id";
+        case RecordError::bad_content_length:
+            return "record body of the wrong length";
+        case RecordError::bad_protocol_status:
+            return "END_REQUEST with an unknown protocol status";
     }
     return "unknown error";
 }
 
 RecordOutcome parse_record(std::span<const std::byte> input, Record& record) {
-    if (input.empty()) return {};
-    if (byte_at(input, 0) != kVersion) return {ParseStatus::error, RecordError::bad_version, 0};
+    if (input.empty())
+        return {};
+    if (byte_at(input, 0) != kVersion)
+        return {ParseStatus::error, RecordError::bad_version, 0};
     if (input.size() >= 2) {
         std::uint8_t type = byte_at(input, 1);
         bool known = type >= 1 && type <= static_cast<std::uint8_t>(RecordType::unknown_type);
@@ -113,23 +126,27 @@ RecordOutcome parse_record(std::span<const std::byte> input, Record& record) {
             return {ParseStatus::error, RecordError::unexpected_type, 0};
         }
     }
-    if (input.size() < kHeaderBytes) return {};
+    if (input.size() < kHeaderBytes)
+        return {};
     auto type = static_cast<RecordType>(byte_at(input, 1));
     std::uint16_t request_id = u16_at(input, 2);
     std::size_t length = u16_at(input, 4);
     std::size_t padding = byte_at(input, 6);
     std::size_t total = kHeaderBytes + length + padding;
-    if (input.size() < total) return {};
+    if (input.size() < total)
+        return {};
     std::span<const std::byte> content = input.subspan(kHeaderBytes, length);
     RecordError error = check_record(type, request_id, length, content);
-    if (error != RecordError::none) return {ParseStatus::error, error, 0};
+    if (error != RecordError::none)
+        return {ParseStatus::error, error, 0};
     record = Record{type, request_id, content};
     return {ParseStatus::complete, RecordError::none, total};
 }
 
 EndRequest end_request_body(std::span<const std::byte> content) {
     EndRequest body;
-    if (content.size() < 8) return body;
+    if (content.size() < 8)
+        return body;
     body.app_status = u32_at(content, 0);
     body.protocol_status = static_cast<ProtocolStatus>(byte_at(content, 4));
     return body;
@@ -165,7 +182,8 @@ void append_stream(std::string& out, RecordType type, std::uint16_t request_id,
 
 bool append_name_value(std::string& out, std::string_view name, std::string_view value) {
     constexpr std::size_t kMaxLength = 0x7fffffff;
-    if (name.size() > kMaxLength || value.size() > kMaxLength) return false;
+    if (name.size() > kMaxLength || value.size() > kMaxLength)
+        return false;
     append_length(out, name.size());
     append_length(out, value.size());
     out.append(name);
@@ -177,8 +195,10 @@ NameValueOutcome parse_name_value(std::span<const std::byte> input, NameValue& p
     std::size_t at = 0;
     std::uint32_t name_length = 0;
     std::uint32_t value_length = 0;
-    if (!parse_length(input, at, name_length) || !parse_length(input, at, value_length)) return {};
-    if (input.size() - at < static_cast<std::size_t>(name_length) + value_length) return {};
+    if (!parse_length(input, at, name_length) || !parse_length(input, at, value_length))
+        return {};
+    if (input.size() - at < static_cast<std::size_t>(name_length) + value_length)
+        return {};
     const char* text = reinterpret_cast<const char*>(input.data()) + at;
     pair.name = std::string_view(text, name_length);
     pair.value = std::string_view(text + name_length, value_length);

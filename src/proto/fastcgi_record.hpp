@@ -26,17 +26,17 @@ inline constexpr std::size_t kMaxContentBytes = 65535;
 inline constexpr std::size_t kMaxRecordBytes = kHeaderBytes + kMaxContentBytes + 255;
 
 enum class RecordType : std::uint8_t {
-    begin_request = 1,   // server → application
-    abort_request,       // server → application
-    end_request,         // application → server
-    params,              // server → application (a stream)
-    stdin_stream,        // server → application (a stream)
-    stdout_stream,       // application → server (a stream)
-    stderr_stream,       // application → server (a stream)
-    data,                // server → application (filter role only)
-    get_values,          // server → application (management, request id 0)
-    get_values_result,   // application → server (management, request id 0)
-    unknown_type,        // application → server (management, request id 0)
+    begin_request = 1,  // server → application
+    abort_request,      // server → application
+    end_request,        // application → server
+    params,             // server → application (a stream)
+    stdin_stream,       // server → application (a stream)
+    stdout_stream,      // application → server (a stream)
+    stderr_stream,      // application → server (a stream)
+    data,               // server → application (filter role only)
+    get_values,         // server → application (management, request id 0)
+    get_values_result,  // application → server (management, request id 0)
+    unknown_type,       // application → server (management, request id 0)
 };
 
 enum class Role : std::uint16_t { responder = 1, authorizer, filter };
@@ -50,11 +50,11 @@ enum class ProtocolStatus : std::uint8_t {
 
 enum class RecordError {
     none,
-    bad_version,             // version byte is not 1
-    unexpected_type,         // a type an application never sends (or no type at all)
-    bad_request_id,          // a management record with a request id, or a request's without
-    bad_content_length,      // END_REQUEST or UNKNOWN_TYPE whose body is not 8 bytes
-    bad_protocol_status,     // END_REQUEST with a protocol status outside the specification
+    bad_version,          // version byte is not 1
+    unexpected_type,      // a type an application never sends (or no type at all)
+    bad_request_id,       // a management record with a request id, or a request's without
+    bad_content_length,   // END_REQUEST or UNKNOWN_TYPE whose body is not 8 bytes
+    bad_protocol_status,  // END_REQUEST with a protocol status outside the specification
 };
 
 // A short human-readable reason, for logs.

@@ -17,27 +17,31 @@ bool iequals(std::string_view a, std::string_view b) {
 // Fields the server sets itself (framing, connection management, Date, Server) or that only
 // CGI uses; an application's copy would contradict or smuggle.
 bool server_owned(std::string_view name) {
-    for (std::string_view owned : {"Status", "Content-Length", "Transfer-Encoding", "Connection",
-                                   "Keep-Alive", "TE", "Trailer", "Upgrade", "Proxy-Connection",
-                                   "Date", "Server"}) {
-        if (iequals(name, owned)) return true;
+    for (std::string_view owned :
+         {"Status", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "TE",
+          "Trailer", "Upgrade", "Proxy-Connection", "Date", "Server"}) {
+        if (iequals(name, owned))
+            return true;
     }
     return false;
 }
 
 // RFC 3875 6.2.2: a local redirect names a path on this server ("/..."), never "//host".
 bool is_local_path(std::string_view location) {
-    return location.size() >= 1 && location[0] == '/' && (location.size() == 1 || location[1] != '/');
+    return location.size() >= 1 && location[0] == '/' &&
+           (location.size() == 1 || location[1] != '/');
 }
 
 StreamHead make_head(const proto::CgiHead& cgi) {
     StreamHead head;
     head.status = cgi.status.value_or(cgi.location ? 302 : 200);
-    if (cgi.status) head.reason = std::string(cgi.reason);
+    if (cgi.status)
+        head.reason = std::string(cgi.reason);
     head.length = cgi.content_length;
     for (std::size_t i = 0; i < cgi.field_count; ++i) {
         const proto::HeaderField& field = cgi.fields[i];
-        if (server_owned(field.name)) continue;
+        if (server_owned(field.name))
+            continue;
         head.headers.append(field.name);
         head.headers += ": ";
         head.headers.append(field.value);
@@ -75,7 +79,8 @@ void AppOutput::parse_head() {
     auto outcome = proto::parse_cgi_head(
         {reinterpret_cast<const std::byte*>(head_buffer_.data()), head_buffer_.size()},
         kMaxHeadBytes, head);
-    if (outcome.status == proto::ParseStatus::need_more) return;
+    if (outcome.status == proto::ParseStatus::need_more)
+        return;
     if (outcome.status == proto::ParseStatus::error) {
         return fail("malformed response head: " + std::string(proto::describe(outcome.error)));
     }
@@ -85,7 +90,8 @@ void AppOutput::parse_head() {
         return;
     }
     StreamHead stream_head = make_head(head);
-    if (!reason_is_printable(stream_head.reason)) stream_head.reason.clear();
+    if (!reason_is_printable(stream_head.reason))
+        stream_head.reason.clear();
     pending_ = head_buffer_.substr(outcome.consumed);
     pending_start_ = 0;
     head_buffer_.clear();
@@ -95,11 +101,13 @@ void AppOutput::parse_head() {
 }
 
 void AppOutput::pump() {
-    if (state_ != State::body) return;
+    if (state_ != State::body)
+        return;
     std::size_t waiting = pending_.size() - pending_start_;
     std::size_t room = std::min(waiting, exchange_.body_room());
     if (room > 0) {
-        exchange_.send_body({reinterpret_cast<const std::byte*>(pending_.data()) + pending_start_, room});
+        exchange_.send_body(
+            {reinterpret_cast<const std::byte*>(pending_.data()) + pending_start_, room});
         pending_start_ += room;
     }
     if (ended_ && pending_start_ == pending_.size()) {
@@ -117,7 +125,8 @@ void AppOutput::finish() {
 }
 
 bool AppOutput::wants_more() const {
-    if (state_ == State::head) return true;
+    if (state_ == State::head)
+        return true;
     return state_ == State::body && !ended_ && pending_.size() - pending_start_ < kPendingBytes;
 }
 

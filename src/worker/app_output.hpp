@@ -18,7 +18,7 @@
 namespace bulkhead::worker {
 
 class AppOutput {
-public:
+  public:
     static constexpr std::size_t kMaxHeadBytes = 64 * 1024;
     static constexpr std::size_t kPendingBytes = 64 * 1024;
 
@@ -39,7 +39,7 @@ public:
     // Why the output was malformed, for the log.
     const std::string& problem() const { return problem_; }
 
-private:
+  private:
     void parse_head();
     void fail(std::string problem);
 

@@ -22,22 +22,25 @@ namespace {
 
 constexpr const char* kSocketPrefix = ".bulkhead-fastcgi-";
 constexpr int kBacklog = 128;
-constexpr Millis kYoungMs = 1000;            // an exit sooner than this after start is a crash loop
+constexpr Millis kYoungMs = 1000;  // an exit sooner than this after start is a crash loop
 constexpr Millis kFirstBackoffMs = 100;
 constexpr Millis kMaxBackoffMs = 10'000;
-constexpr Millis kExternalIdleMs = 2000;     // keep an idle external connection this long
+constexpr Millis kExternalIdleMs = 2000;  // keep an idle external connection this long
 constexpr Millis kStopGraceMs = 2000;
 
 std::string exit_text(int status) {
-    if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
+    if (WIFEXITED(status))
+        return "exit status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status))
+        return "signal " + std::to_string(WTERMSIG(status));
     return "ended";
 }
 
 bool fill_address(sockaddr_un& address, const std::string& path) {
     address = {};
     address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof address.sun_path) return false;
+    if (path.size() >= sizeof address.sun_path)
+        return false;
     std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
     return true;
 }
@@ -45,10 +48,13 @@ bool fill_address(sockaddr_un& address, const std::string& path) {
 // A non-blocking connection to a Unix socket, or the errno. EAGAIN: its backlog is full.
 int connect_unix(const std::string& path, UniqueFd& socket_out) {
     sockaddr_un address;
-    if (!fill_address(address, path)) return ENAMETOOLONG;
+    if (!fill_address(address, path))
+        return ENAMETOOLONG;
     UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd) return errno;
-    if (connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return errno;
+    if (!fd)
+        return errno;
+    if (connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+        return errno;
     socket_out = std::move(fd);
     return 0;
 }
@@ -62,12 +68,15 @@ bool is_php_cgi(const std::string& program) {
 // Sockets of workers that are gone (a crash leaves them behind): nobody accepts on them.
 void remove_stale_sockets() {
     DIR* directory = opendir("/tmp");
-    if (directory == nullptr) return;
+    if (directory == nullptr)
+        return;
     while (dirent* entry = readdir(directory)) {
         std::string name = entry->d_name;
-        if (!name.starts_with(kSocketPrefix) || !name.ends_with(".sock")) continue;
+        if (!name.starts_with(kSocketPrefix) || !name.ends_with(".sock"))
+            continue;
         UniqueFd probe;
-        if (connect_unix("/tmp/" + name, probe) == ECONNREFUSED) unlink(("/tmp/" + name).c_str());
+        if (connect_unix("/tmp/" + name, probe) == ECONNREFUSED)
+            unlink(("/tmp/" + name).c_str());
     }
     closedir(directory);
 }
@@ -77,11 +86,14 @@ void remove_stale_sockets() {
 AppPool::AppPool(const Site& site, Reactor& reactor)
     : site_(site), settings_(*site.fastcgi), reactor_(reactor) {}
 
-AppPool::~AppPool() { stop(); }
+AppPool::~AppPool() {
+    stop();
+}
 
 void AppPool::start() {
     reactor_.add_ticker(*this);
-    if (!spawned()) return;
+    if (!spawned())
+        return;
     null_device_.reset(open("/dev/null", O_RDWR | O_CLOEXEC));
     remove_stale_sockets();
     slots_.resize(settings_.processes);
@@ -89,7 +101,8 @@ void AppPool::start() {
         Slot& slot = slots_[i];
         slot.path = "/tmp/" + std::string(kSocketPrefix) + std::to_string(site_.worker_id) + "-" +
                     std::to_string(i) + ".sock";
-        if (open_listener(slot)) spawn_slot(slot);
+        if (open_listener(slot))
+            spawn_slot(slot);
     }
 }
 
@@ -143,13 +156,14 @@ void AppPool::spawn_slot(Slot& slot) {
     plan.directory = site_.root;
     plan.stdin_fd = slot.listener.get();  // FCGI_LISTENSOCK_FILENO
     plan.stdout_fd = null_device_.get();
-    plan.stderr_fd = STDERR_FILENO;       // the site's error log
+    plan.stderr_fd = STDERR_FILENO;  // the site's error log
     auto pid = spawn(plan);
     Millis now = monotonic_ms();
     if (!pid) {
         log::error("fastcgi: cannot start ", plan.program, ": ", log::errno_text(pid.error()));
         slot.quick_exits++;
-        slot.restart_at = now + std::min(kMaxBackoffMs, kFirstBackoffMs << std::min(slot.quick_exits, 7));
+        slot.restart_at =
+            now + std::min(kMaxBackoffMs, kFirstBackoffMs << std::min(slot.quick_exits, 7));
         return;
     }
     slot.pid = *pid;
@@ -159,28 +173,34 @@ void AppPool::spawn_slot(Slot& slot) {
 }
 
 void AppPool::stop() {
-    if (stopping_) return;
+    if (stopping_)
+        return;
     stopping_ = true;
-    for (AppWaiter* waiter : std::exchange(waiting_, {})) waiter->on_app_down();
+    for (AppWaiter* waiter : std::exchange(waiting_, {}))
+        waiter->on_app_down();
     std::vector<pid_t> running;
     for (Slot& slot : slots_) {
-        if (slot.idle) reactor_.unwatch(slot.idle.get());
+        if (slot.idle)
+            reactor_.unwatch(slot.idle.get());
         slot.idle.reset();
         if (slot.pid > 0) {
             reactor_.forget_child(slot.pid);
             kill(slot.pid, SIGTERM);
             running.push_back(slot.pid);
         }
-        if (slot.listener) unlink(slot.path.c_str());
+        if (slot.listener)
+            unlink(slot.path.c_str());
         slot.listener.reset();
     }
-    for (IdleConnection& idle : external_idle_) reactor_.unwatch(idle.socket.get());
+    for (IdleConnection& idle : external_idle_)
+        reactor_.unwatch(idle.socket.get());
     external_idle_.clear();
     // Wait for them here: the worker is about to exit and must leave nothing behind.
     Millis give_up = monotonic_ms() + kStopGraceMs;
     while (!running.empty() && monotonic_ms() < give_up) {
         std::erase_if(running, [](pid_t pid) { return waitpid(pid, nullptr, WNOHANG) == pid; });
-        if (!running.empty()) usleep(10'000);
+        if (!running.empty())
+            usleep(10'000);
     }
     for (pid_t pid : running) {
         kill_group(pid);
@@ -195,7 +215,8 @@ bool AppPool::any_alive() const {
 std::optional<AppLease> AppPool::lease_spawned() {
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         Slot& slot = slots_[i];
-        if (slot.pid <= 0 || slot.busy) continue;
+        if (slot.pid <= 0 || slot.busy)
+            continue;
         AppLease lease;
         lease.slot = static_cast<int>(i);
         if (slot.idle) {
@@ -230,7 +251,8 @@ std::optional<AppLease> AppPool::lease_external(bool& down) {
 }
 
 AppPool::Acquired AppPool::acquire(AppWaiter& waiter, AppLease& lease) {
-    if (stopping_) return Acquired::down;
+    if (stopping_)
+        return Acquired::down;
     std::optional<AppLease> granted;
     bool down = false;
     if (spawned()) {
@@ -243,12 +265,15 @@ AppPool::Acquired AppPool::acquire(AppWaiter& waiter, AppLease& lease) {
         lease = std::move(*granted);
         return Acquired::ready;
     }
-    if (down) return Acquired::down;
+    if (down)
+        return Acquired::down;
     waiting_.push_back(&waiter);
     return Acquired::queued;
 }
 
-void AppPool::cancel(AppWaiter& waiter) { std::erase(waiting_, &waiter); }
+void AppPool::cancel(AppWaiter& waiter) {
+    std::erase(waiting_, &waiter);
+}
 
 void AppPool::keep_idle(UniqueFd& into, UniqueFd socket) {
     into = std::move(socket);
@@ -261,7 +286,8 @@ void AppPool::release(AppLease lease, bool reusable) {
     if (lease.slot >= 0) {
         Slot& slot = slots_[static_cast<std::size_t>(lease.slot)];
         slot.busy = false;
-        if (reusable && slot.pid > 0) keep_idle(slot.idle, std::move(lease.socket));
+        if (reusable && slot.pid > 0)
+            keep_idle(slot.idle, std::move(lease.socket));
     } else {
         --external_active_;
         if (reusable) {
@@ -288,7 +314,8 @@ void AppPool::grant_waiting() {
         bool down = false;
         std::optional<AppLease> lease = spawned() ? lease_spawned() : lease_external(down);
         if (!lease) {
-            if (down) fail_waiting();
+            if (down)
+                fail_waiting();
             return;
         }
         AppWaiter* waiter = waiting_.front();
@@ -298,7 +325,8 @@ void AppPool::grant_waiting() {
 }
 
 void AppPool::fail_waiting() {
-    for (AppWaiter* waiter : std::exchange(waiting_, {})) waiter->on_app_down();
+    for (AppWaiter* waiter : std::exchange(waiting_, {}))
+        waiter->on_app_down();
 }
 
 void AppPool::on_io(int fd, std::uint32_t) {
@@ -318,15 +346,19 @@ void AppPool::on_io(int fd, std::uint32_t) {
 }
 
 void AppPool::on_child_exit(pid_t pid, int wait_status) {
-    auto slot = std::find_if(slots_.begin(), slots_.end(), [pid](const Slot& s) { return s.pid == pid; });
-    if (slot == slots_.end()) return;
+    auto slot =
+        std::find_if(slots_.begin(), slots_.end(), [pid](const Slot& s) { return s.pid == pid; });
+    if (slot == slots_.end())
+        return;
     kill_group(pid);  // anything it forked itself
     Millis now = monotonic_ms();
     bool young = now - slot->started < kYoungMs && !slot->killed;
     slot->pid = 0;
-    if (slot->idle) reactor_.unwatch(slot->idle.get());
+    if (slot->idle)
+        reactor_.unwatch(slot->idle.get());
     slot->idle.reset();
-    if (stopping_) return;
+    if (stopping_)
+        return;
     log::warning("fastcgi: application pid ", pid, " ended (", exit_text(wait_status), "); ",
                  young ? "restarting after a back-off" : "restarting");
     slot->quick_exits = young ? slot->quick_exits + 1 : 0;
@@ -334,21 +366,26 @@ void AppPool::on_child_exit(pid_t pid, int wait_status) {
         spawn_slot(*slot);
         grant_waiting();
     } else {
-        slot->restart_at = now + std::min(kMaxBackoffMs, kFirstBackoffMs << std::min(slot->quick_exits, 7));
+        slot->restart_at =
+            now + std::min(kMaxBackoffMs, kFirstBackoffMs << std::min(slot->quick_exits, 7));
     }
-    if (!any_alive()) fail_waiting();
+    if (!any_alive())
+        fail_waiting();
 }
 
 Millis AppPool::next_tick() const {
     Millis next = kNever;
-    for (const Slot& slot : slots_) next = std::min(next, slot.restart_at);
-    if (!external_idle_.empty()) next = std::min(next, external_idle_.front().since + kExternalIdleMs);
+    for (const Slot& slot : slots_)
+        next = std::min(next, slot.restart_at);
+    if (!external_idle_.empty())
+        next = std::min(next, external_idle_.front().since + kExternalIdleMs);
     return next;
 }
 
 void AppPool::on_tick(Millis now) {
     for (Slot& slot : slots_) {
-        if (slot.restart_at <= now && slot.pid == 0 && !stopping_) spawn_slot(slot);
+        if (slot.restart_at <= now && slot.pid == 0 && !stopping_)
+            spawn_slot(slot);
     }
     while (!external_idle_.empty() && external_idle_.front().since + kExternalIdleMs <= now) {
         reactor_.unwatch(external_idle_.front().socket.get());

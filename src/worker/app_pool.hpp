@@ -38,16 +38,16 @@ struct AppLease {
 };
 
 class AppWaiter {
-public:
+  public:
     virtual void on_app_ready(AppLease lease) = 0;
     virtual void on_app_down() = 0;  // no application process is left to wait for
 
-protected:
+  protected:
     ~AppWaiter() = default;
 };
 
 class AppPool final : public IoHandler, public ChildObserver, public Ticker {
-public:
+  public:
     AppPool(const Site& site, Reactor& reactor);
     ~AppPool();
     AppPool(const AppPool&) = delete;
@@ -73,7 +73,7 @@ public:
     Millis next_tick() const override;
     void on_tick(Millis now) override;
 
-private:
+  private:
     struct Slot {
         std::string path;
         UniqueFd listener;

@@ -26,12 +26,13 @@ BodyStream::Step BodyStream::decode(std::span<const std::byte> input) {
     Step step;
     if (kind_ == Kind::length) {
         std::size_t room = kBufferBytes - std::min(kBufferBytes, buffered());
-        std::size_t take = static_cast<std::size_t>(
-            std::min<std::uint64_t>({remaining_, input.size(), room}));
+        std::size_t take =
+            static_cast<std::size_t>(std::min<std::uint64_t>({remaining_, input.size(), room}));
         append(input.first(take));
         remaining_ -= take;
         step.consumed = take;
-        if (remaining_ == 0) kind_ = Kind::none;
+        if (remaining_ == 0)
+            kind_ = Kind::none;
         return step;
     }
     while (kind_ == Kind::chunked && buffered() < kBufferBytes && step.consumed < input.size()) {
@@ -40,10 +41,14 @@ BodyStream::Step BodyStream::decode(std::span<const std::byte> input) {
         auto fed = chunked_.feed(input.subspan(step.consumed, offer));
         step.consumed += fed.consumed;
         append(fed.data);
-        if (fed.status == proto::ChunkedStatus::error) return Step{step.consumed, 400};
-        if (chunked_.body_bytes() > max_) return Step{step.consumed, 413};
-        if (fed.status == proto::ChunkedStatus::done) kind_ = Kind::none;
-        if (fed.consumed == 0) break;
+        if (fed.status == proto::ChunkedStatus::error)
+            return Step{step.consumed, 400};
+        if (chunked_.body_bytes() > max_)
+            return Step{step.consumed, 413};
+        if (fed.status == proto::ChunkedStatus::done)
+            kind_ = Kind::none;
+        if (fed.consumed == 0)
+            break;
     }
     return step;
 }

@@ -14,7 +14,7 @@
 namespace bulkhead::worker {
 
 class BodyStream {
-public:
+  public:
     static constexpr std::size_t kBufferBytes = 256 * 1024;
 
     BodyStream() = default;
@@ -34,7 +34,7 @@ public:
     bool complete() const { return kind_ == Kind::none; }
     bool wants_input() const { return !complete() && buffered() < kBufferBytes; }
 
-private:
+  private:
     enum class Kind { none, length, chunked };
     std::size_t buffered() const { return buffer_.size() - start_; }
     void append(std::span<const std::byte> bytes);

@@ -18,11 +18,14 @@ namespace {
 
 constexpr std::size_t kReadBytes = 64 * 1024;
 constexpr int kReadsPerWakeup = 8;  // then let other connections have their turn
+constexpr Millis kFailureGraceMs = 500;
 constexpr const char* kScriptPath = "PATH=/usr/local/bin:/usr/bin:/bin";
 
 std::string describe_exit(int status) {
-    if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+    if (WIFEXITED(status))
+        return "exit status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status))
+        return "killed by signal " + std::to_string(WTERMSIG(status));
     return "ended";
 }
 
@@ -38,7 +41,8 @@ struct Pipe {
 };
 bool make_pipe(Pipe& pipe, bool parent_reads) {
     int ends[2];
-    if (pipe2(ends, O_CLOEXEC) != 0) return false;
+    if (pipe2(ends, O_CLOEXEC) != 0)
+        return false;
     UniqueFd read_end(ends[0]);
     UniqueFd write_end(ends[1]);
     pipe.parent = parent_reads ? std::move(read_end) : std::move(write_end);
@@ -65,7 +69,7 @@ ResponsePlan spawn_failure(int error, const std::string& what) {
 }
 
 class CgiResponder final : public Responder, public IoHandler, public ChildObserver {
-public:
+  public:
     CgiResponder(const Site& site, Reactor& reactor, Exchange& exchange, std::string what)
         : site_(site),
           reactor_(reactor),
@@ -78,18 +82,19 @@ public:
     bool launch(const ScriptRoute& route, ResponsePlan& error);
 
     void on_exchange_ready() override;
-    Millis deadline() const override { return finished_ ? kNever : deadline_; }
+    Millis deadline() const override { return finished_ && failure_.empty() ? kNever : deadline_; }
     void on_deadline() override;
     void on_io(int fd, std::uint32_t events) override;
     void on_child_exit(pid_t pid, int wait_status) override;
 
-private:
+  private:
     SpawnPlan plan_for(const ScriptRoute& route, int stdin_fd, int stdout_fd, int stderr_fd) const;
     void pump_stdin();
     void pump_stdout();
     void read_stderr();
     void after_output();
     void fail(const std::string& why);
+    void report_failure(bool answer = true);
     void finish();
     void close_pipe(UniqueFd& fd);
 
@@ -106,17 +111,21 @@ private:
     bool stdout_watched_ = false;
     bool discard_body_ = false;
     bool finished_ = false;
+    std::string failure_;  // why the answer is a 502, logged once its stderr is complete
     Millis deadline_ = kNever;
     AppOutput output_;
     StderrLines stderr_lines_;
 };
 
 CgiResponder::~CgiResponder() {
+    if (!failure_.empty())
+        report_failure(false);
     close_pipe(stdin_);
     close_pipe(stdout_);
     close_pipe(stderr_);
     if (pid_ > 0) {
-        if (!exited_) kill_group(pid_);  // the client left, or the script outlived its output
+        if (!exited_)
+            kill_group(pid_);  // the client left, or the script outlived its output
         reactor_.forget_child(pid_);
     }
 }
@@ -140,7 +149,8 @@ SpawnPlan CgiResponder::plan_for(const ScriptRoute& route, int stdin_fd, int std
 bool CgiResponder::launch(const ScriptRoute& route, ResponsePlan& error) {
     Pipe in, out, err;
     bool has_body = exchange_.request().has_body();
-    if (!has_body) in.child.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!has_body)
+        in.child.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
     if ((has_body ? !make_pipe(in, false) : !in.child) || !make_pipe(out, true) ||
         !make_pipe(err, true)) {
         error = spawn_failure(errno, what_);
@@ -164,7 +174,8 @@ bool CgiResponder::launch(const ScriptRoute& route, ResponsePlan& error) {
 }
 
 void CgiResponder::close_pipe(UniqueFd& fd) {
-    if (!fd) return;
+    if (!fd)
+        return;
     reactor_.unwatch(fd.get());
     fd.reset();
 }
@@ -205,18 +216,22 @@ void CgiResponder::pump_stdout() {
     for (int i = 0; i < kReadsPerWakeup && stdout_ && output_.wants_more(); ++i) {
         ssize_t got = read(stdout_.get(), buffer, sizeof buffer);
         if (got > 0) {
-            output_.feed({reinterpret_cast<const std::byte*>(buffer), static_cast<std::size_t>(got)});
+            output_.feed(
+                {reinterpret_cast<const std::byte*>(buffer), static_cast<std::size_t>(got)});
             after_output();
             continue;
         }
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0 && errno == EAGAIN) break;
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && errno == EAGAIN)
+            break;
         close_pipe(stdout_);  // EOF: every writer is gone
         output_.finish();
         after_output();
     }
     bool wanted = stdout_ && output_.wants_more();
-    if (stdout_ && wanted != stdout_watched_) reactor_.watch(stdout_.get(), wanted ? std::uint32_t{EPOLLIN} : 0u, *this);
+    if (stdout_ && wanted != stdout_watched_)
+        reactor_.watch(stdout_.get(), wanted ? std::uint32_t{EPOLLIN} : 0u, *this);
     stdout_watched_ = stdout_ && wanted;
 }
 
@@ -231,25 +246,43 @@ void CgiResponder::read_stderr() {
         } else {
             close_pipe(stderr_);
             stderr_lines_.flush();
+            if (!failure_.empty())
+                report_failure();
         }
     }
 }
 
 void CgiResponder::after_output() {
-    if (finished_) return;
-    if (output_.state() == AppOutput::State::malformed) return fail(output_.problem());
-    if (output_.state() == AppOutput::State::done) finish();
+    if (finished_)
+        return;
+    if (output_.state() == AppOutput::State::malformed)
+        return fail(output_.problem());
+    if (output_.state() == AppOutput::State::done)
+        finish();
 }
 
+// What the script says on stderr explains its failure, and it may still be saying it: the
+// 502 waits for its stderr to close (it exits), at most kFailureGraceMs.
 void CgiResponder::fail(const std::string& why) {
-    read_stderr();  // what it said before it failed belongs in the message
+    failure_ = why;
+    finish();
+    deadline_ = std::min(deadline_, monotonic_ms() + kFailureGraceMs);
+    read_stderr();
+    if (!stderr_)
+        report_failure();
+}
+
+void CgiResponder::report_failure(bool answer) {
     stderr_lines_.flush();
     std::string exit = exited_ ? ", " + describe_exit(exit_status_) : "";
     std::string said = stderr_lines_.tail().empty() ? "(nothing)" : stderr_lines_.tail();
-    log::error(what_, ": ", why, exit, "; 502 Bad Gateway; its stderr: ", said);
-    if (!exited_) kill_group(pid_);
-    finish();
-    exchange_.send_error(502);
+    log::error(what_, ": ", failure_, exit, "; 502 Bad Gateway; its stderr: ", said);
+    failure_.clear();
+    if (!exited_)
+        kill_group(pid_);
+    close_pipe(stderr_);
+    if (answer)
+        exchange_.send_error(502);
 }
 
 // The response is decided; nothing more is read from the script. The destructor stops it.
@@ -262,24 +295,32 @@ void CgiResponder::finish() {
 
 void CgiResponder::on_exchange_ready() {
     pump_stdin();
-    if (finished_) return;
+    if (finished_)
+        return;
     output_.pump();
     after_output();
-    if (!stdout_watched_) pump_stdout();
+    if (!stdout_watched_)
+        pump_stdout();
 }
 
 void CgiResponder::on_deadline() {
+    if (!failure_.empty())
+        return report_failure();
     log::error(what_, ": still running after ", site_.cgi->timeout_ms,
                " ms (site.cgi.timeout); killed its process group");
-    if (!exited_) kill_group(pid_);
+    if (!exited_)
+        kill_group(pid_);
     finish();
     exchange_.send_error(504);
 }
 
 void CgiResponder::on_io(int fd, std::uint32_t) {
-    if (stdin_ && fd == stdin_.get()) pump_stdin();
-    if (stdout_ && fd == stdout_.get()) pump_stdout();
-    if (stderr_ && fd == stderr_.get()) read_stderr();
+    if (stdin_ && fd == stdin_.get())
+        pump_stdin();
+    if (stdout_ && fd == stdout_.get())
+        pump_stdout();
+    if (stderr_ && fd == stderr_.get())
+        read_stderr();
 }
 
 void CgiResponder::on_child_exit(pid_t pid, int wait_status) {
@@ -289,15 +330,18 @@ void CgiResponder::on_child_exit(pid_t pid, int wait_status) {
     // a background child holding its stdout open cannot stall the response.
     kill_group(pid);
     bool clean = WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
-    if (!clean && !finished_) log::warning(what_, ": ", describe_exit(wait_status));
+    if (!clean && !finished_)
+        log::warning(what_, ": ", describe_exit(wait_status));
 }
 
 }  // namespace
 
 std::unique_ptr<Responder> start_cgi(const Site& site, Reactor& reactor, const ScriptRoute& route,
                                      Exchange& exchange, ResponsePlan& error) {
-    auto responder = std::make_unique<CgiResponder>(site, reactor, exchange, "cgi " + printable_for_log(route.script_name));
-    if (!responder->launch(route, error)) return nullptr;
+    auto responder = std::make_unique<CgiResponder>(site, reactor, exchange,
+                                                    "cgi " + printable_for_log(route.script_name));
+    if (!responder->launch(route, error))
+        return nullptr;
     return responder;
 }
 

@@ -16,7 +16,8 @@ namespace {
 std::vector<char*> as_argv(const std::vector<std::string>& strings) {
     std::vector<char*> out;
     out.reserve(strings.size() + 1);
-    for (const std::string& text : strings) out.push_back(const_cast<char*>(text.c_str()));
+    for (const std::string& text : strings)
+        out.push_back(const_cast<char*>(text.c_str()));
     out.push_back(nullptr);
     return out;
 }
@@ -26,11 +27,14 @@ std::vector<char*> as_argv(const std::vector<std::string>& strings) {
 [[noreturn]] void become_child(const SpawnPlan& plan, char* const* argv, char* const* envp,
                                pid_t parent, int report) {
     int failure = 0;
-    if (setpgid(0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) failure = errno;
-    if (failure == 0 && getppid() != parent) failure = ESRCH;  // the worker died meanwhile
+    if (setpgid(0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+        failure = errno;
+    if (failure == 0 && getppid() != parent)
+        failure = ESRCH;  // the worker died meanwhile
     const int wanted[3] = {plan.stdin_fd, plan.stdout_fd, plan.stderr_fd};
     for (int target = 0; target < 3 && failure == 0; ++target) {
-        if (wanted[target] != target && dup2(wanted[target], target) < 0) failure = errno;
+        if (wanted[target] != target && dup2(wanted[target], target) < 0)
+            failure = errno;
     }
     // The worker takes its signals through a signalfd with them blocked; the child must not
     // start with them blocked, and SIGPIPE must kill a writer to a closed pipe again.
@@ -41,7 +45,8 @@ std::vector<char*> as_argv(const std::vector<std::string>& strings) {
     sigaction(SIGPIPE, &default_action, nullptr);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     // Whatever might lack close-on-exec beyond 0-2 gets it now (the report pipe has it).
-    if (failure == 0) syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (failure == 0)
+        syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
     if (failure == 0 && !plan.directory.empty() && chdir(plan.directory.c_str()) != 0) {
         failure = errno;
     }
@@ -60,13 +65,16 @@ Expected<pid_t, int> spawn(const SpawnPlan& plan) {
     std::vector<char*> argv = as_argv(plan.arguments);
     std::vector<char*> envp = as_argv(plan.environment);
     int report[2];
-    if (pipe2(report, O_CLOEXEC) != 0) return unexpected(errno);
+    if (pipe2(report, O_CLOEXEC) != 0)
+        return unexpected(errno);
     UniqueFd read_end(report[0]);
     UniqueFd write_end(report[1]);
     pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid < 0) return unexpected(errno);
-    if (pid == 0) become_child(plan, argv.data(), envp.data(), parent, write_end.get());
+    if (pid < 0)
+        return unexpected(errno);
+    if (pid == 0)
+        become_child(plan, argv.data(), envp.data(), parent, write_end.get());
     write_end.reset();
     int failure = 0;
     ssize_t got;
@@ -81,7 +89,8 @@ Expected<pid_t, int> spawn(const SpawnPlan& plan) {
 }
 
 void kill_group(pid_t leader) {
-    if (leader > 0) kill(-leader, SIGKILL);
+    if (leader > 0)
+        kill(-leader, SIGKILL);
 }
 
 }  // namespace bulkhead::worker

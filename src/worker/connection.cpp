@@ -35,7 +35,8 @@ Connection::Connection(UniqueFd socket, const ipc::ConnectionMeta& meta, std::ui
 Connection::~Connection() {
     // A streamed response that did not finish: the client left, or the answer broke off.
     if (state_ == State::stream)
-        context_.access_log.add(record_, stream_.head_sent ? stream_.status : 499, stream_.body_bytes);
+        context_.access_log.add(record_, stream_.head_sent ? stream_.status : 499,
+                                stream_.body_bytes);
 }
 
 bool Connection::wants_read() const {
@@ -59,7 +60,8 @@ bool Connection::wants_write() const {
 }
 
 Millis Connection::deadline() const {
-    if (state_ != State::stream) return deadline_;
+    if (state_ != State::stream)
+        return deadline_;
     Millis handler = responder_ ? responder_->deadline() : kNever;
     // The client's own pace counts only while we wait for it.
     return (wants_read() || wants_write()) ? std::min(handler, deadline_) : handler;
@@ -284,9 +286,10 @@ Connection::Verdict Connection::finish_request() {
         // Closing with unread bytes would reset the connection and could destroy the answer
         // before the client reads it; linger only then, as most clients sent nothing more.
         char probe;
-        bool unread = in_start_ < in_.size() ||
-                      recv(socket_.get(), &probe, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-        if (!unread) return Verdict::close;
+        bool unread =
+            in_start_ < in_.size() || recv(socket_.get(), &probe, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+        if (!unread)
+            return Verdict::close;
         shutdown(socket_.get(), SHUT_WR);
         state_ = State::linger;
         set_deadline(monotonic_ms() + kLingerMs);

@@ -39,7 +39,7 @@ struct ConnectionContext {
 };
 
 class Connection final : public Exchange {
-public:
+  public:
     enum class Verdict { keep, close, handback };
 
     Connection(UniqueFd socket, const ipc::ConnectionMeta& meta, std::uint16_t flags,
@@ -77,7 +77,7 @@ public:
     void send_error(int status, std::string extra_headers = {}) override;
     void redirect_internally(std::string target) override;
 
-private:
+  private:
     enum class State { head, body, write, linger, stream };
     enum class Io { progress, would_block, closed };
 
@@ -131,22 +131,22 @@ private:
     Millis deadline_ = 0;
     Millis head_started_ = 0;
 
-    std::string in_;            // bytes read; the current request starts at in_start_
+    std::string in_;  // bytes read; the current request starts at in_start_
     std::size_t in_start_ = 0;
     RequestBody body_;
 
-    std::string out_;           // response head (and small bodies) still to send
+    std::string out_;  // response head (and small bodies) still to send
     std::size_t out_sent_ = 0;
-    UniqueFd file_;             // body file still to send with sendfile
+    UniqueFd file_;  // body file still to send with sendfile
     std::uint64_t file_offset_ = 0;
     std::uint64_t file_remaining_ = 0;
     bool close_after_write_ = false;
     bool stopping_ = false;
-    bool in_advance_ = false;   // exchange calls from inside advance() need no wake-up
+    bool in_advance_ = false;  // exchange calls from inside advance() need no wake-up
     bool notify_responder_ = false;
     std::uint64_t requests_served_ = 0;
     std::uint64_t progress_ = 0;  // bumped by every step that moved; advance() loops while it does
-    AccessRecord record_;       // the request being answered, for the access log
+    AccessRecord record_;         // the request being answered, for the access log
 
     // A streamed response (State::stream).
     Request request_;

@@ -38,9 +38,11 @@ void view_of(const Request& request, proto::RequestHead& head) {
     head.path_and_query = request.path_and_query;
     head.version_minor = request.version_minor;
     for (const auto& [name, value] : request.fields) {
-        if (head.field_count == proto::RequestHead::kMaxFields) break;
+        if (head.field_count == proto::RequestHead::kMaxFields)
+            break;
         head.fields[head.field_count++] = proto::HeaderField{name, value};
-        if (iequals(name, "Host")) head.host = value;
+        if (iequals(name, "Host"))
+            head.host = value;
     }
 }
 
@@ -63,7 +65,7 @@ void Connection::capture_request(const proto::RequestHead& head) {
     request_.chunked = head.chunked;
     request_.tls = (flags_ & ipc::kConnectionTls) != 0;
     if (meta_.local.family == 0) {  // the dispatcher did not look it up: ask the socket once
-        sockaddr_storage local {};
+        sockaddr_storage local{};
         socklen_t size = sizeof local;
         if (getsockname(socket_.get(), reinterpret_cast<sockaddr*>(&local), &size) == 0) {
             meta_.local = ipc::endpoint_from(local);
@@ -71,14 +73,15 @@ void Connection::capture_request(const proto::RequestHead& head) {
     }
     request_.client = meta_.client;
     request_.local = meta_.local;
+    if (request_.host.empty()) request_.host = ipc::address_text(meta_.local);  // HTTP/1.0, no Host
 }
 
-Connection::Verdict Connection::start_stream(const proto::RequestHead& head,
-                                             std::size_t head_bytes, const ScriptRoute& route) {
+Connection::Verdict Connection::start_stream(const proto::RequestHead& head, std::size_t head_bytes,
+                                             const ScriptRoute& route) {
     capture_request(head);
     in_start_ += head_bytes;
-    body_stream_ = BodyStream(head.content_length.value_or(0), head.chunked,
-                              context_.site.max_body_bytes);
+    body_stream_ =
+        BodyStream(head.content_length.value_or(0), head.chunked, context_.site.max_body_bytes);
     keep_alive_ = head.keep_alive() && !stopping_;
     stream_ = StreamState{};
     stream_.omit_body = head.method == "HEAD";
@@ -102,7 +105,8 @@ Connection::Verdict Connection::start_stream(const proto::RequestHead& head,
 void Connection::start_handler(const ScriptRoute& route) {
     ResponsePlan error;
     responder_ = context_.router.start(route, *this, error);
-    if (!responder_ && !stream_.head_sent) send_error(error.status, std::move(error.headers));
+    if (!responder_ && !stream_.head_sent)
+        send_error(error.status, std::move(error.headers));
 }
 
 // Before a head was sent: `plan` (an error page) is the whole answer.
@@ -111,7 +115,8 @@ void Connection::send_plan(ResponsePlan plan) {
     stream_.head_sent = true;
     stream_.ended = true;
     // Unread body bytes would be taken for the next request: close instead.
-    if (!body_stream_.complete()) keep_alive_ = false;
+    if (!body_stream_.complete())
+        keep_alive_ = false;
     append_response_head(out_, plan, ResponseFraming{keep_alive_, request_.version_minor == 0});
     if (!stream_.omit_body) {
         out_ += plan.body;
@@ -209,7 +214,7 @@ Connection::Verdict Connection::follow_redirect() {
         send_error(500);
         return Verdict::keep;
     }
-    request_.method = "GET";
+    if (request_.method != "HEAD") request_.method = "GET";  // HEAD stays HEAD: no body
     request_.target = target;
     request_.path_and_query = target;
     request_.content_length.reset();
@@ -218,7 +223,8 @@ Connection::Verdict Connection::follow_redirect() {
         return iequals(field.first, "Content-Length") || iequals(field.first, "Content-Type") ||
                iequals(field.first, "Transfer-Encoding");
     });
-    if (!body_stream_.complete()) keep_alive_ = false;
+    if (!body_stream_.complete())
+        keep_alive_ = false;
     body_stream_ = BodyStream();
     proto::RequestHead head;
     view_of(request_, head);
@@ -245,7 +251,8 @@ Connection::Verdict Connection::stream_timeout() {
 std::string Connection::printable_target() const {
     std::string out = request_.target;
     for (char& c : out) {
-        if (c < 0x21 || c > 0x7e) c = '?';
+        if (c < 0x21 || c > 0x7e)
+            c = '?';
     }
     return out;
 }
@@ -287,7 +294,8 @@ void Connection::send_head(StreamHead head) {
     bool bodiless = head.status == 204 || head.status == 304;
     if (stream_.omit_body || bodiless) {
         stream_.framing = BodyFraming::none;
-        if (bodiless) head.length.reset();
+        if (bodiless)
+            head.length.reset();
     } else if (head.length) {
         stream_.framing = BodyFraming::length;
         stream_.remaining = *head.length;

@@ -17,13 +17,15 @@ bool iequals(std::string_view a, std::string_view b) {
 std::vector<proto::HeaderField> Request::field_views() const {
     std::vector<proto::HeaderField> views;
     views.reserve(fields.size());
-    for (const auto& [name, value] : fields) views.push_back({name, value});
+    for (const auto& [name, value] : fields)
+        views.push_back({name, value});
     return views;
 }
 
 const std::string* Request::field(std::string_view name) const {
     for (const auto& entry : fields) {
-        if (iequals(entry.first, name)) return &entry.second;
+        if (iequals(entry.first, name))
+            return &entry.second;
     }
     return nullptr;
 }

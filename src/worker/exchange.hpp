@@ -32,7 +32,7 @@ struct Request {
     std::string target;          // as sent
     std::string path_and_query;  // "/a/b?x"
     int version_minor = 1;
-    std::string host;            // normalized, without port; "" if none was sent
+    std::string host;  // normalized, without port; "" if none was sent
     std::vector<std::pair<std::string, std::string>> fields;  // as sent, in order
     std::optional<std::uint64_t> content_length;
     bool chunked = false;
@@ -55,7 +55,7 @@ struct StreamHead {
 };
 
 class Exchange {
-public:
+  public:
     virtual const Request& request() const = 0;
 
     // The request body as it arrives, decoded from its framing.
@@ -76,14 +76,14 @@ public:
     // A CGI local redirect (RFC 3875 6.2.2): answer with a GET of `target` instead.
     virtual void redirect_internally(std::string target) = 0;
 
-protected:
+  protected:
     ~Exchange() = default;
 };
 
 // A handler answering one request asynchronously; the connection owns it and destroys it when
 // the response is complete or the client went away (the destructor stops whatever it runs).
 class Responder {
-public:
+  public:
     virtual ~Responder() = default;
     // More body data arrived, or there is room for more response body: pump again.
     virtual void on_exchange_ready() = 0;

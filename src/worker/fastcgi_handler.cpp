@@ -16,14 +16,14 @@ namespace {
 
 namespace fcgi = proto::fastcgi;
 
-constexpr std::uint16_t kRequestId = 1;         // one request per connection at a time
+constexpr std::uint16_t kRequestId = 1;  // one request per connection at a time
 constexpr std::size_t kStdinRecordBytes = 32 * 1024;
 constexpr std::size_t kMaxUnsentBytes = 128 * 1024;  // request records queued for the app
 constexpr std::size_t kReadBytes = 64 * 1024;
 constexpr int kReadsPerWakeup = 8;
 
 class FastCgiResponder final : public Responder, public AppWaiter, public IoHandler {
-public:
+  public:
     FastCgiResponder(const Site& site, Reactor& reactor, AppPool& pool, Exchange& exchange,
                      std::string what)
         : site_(site),
@@ -44,7 +44,7 @@ public:
     void on_app_down() override;
     void on_io(int fd, std::uint32_t events) override;
 
-private:
+  private:
     void use(AppLease lease);
     void pump();
     void fill_stdin();
@@ -53,6 +53,7 @@ private:
     bool handle_record(const fcgi::Record& record);
     void end_request(const fcgi::Record& record);
     bool can_read() const;
+    bool has_more_to_send() const;
     void update_interest();
     void after_output();
     void fail(int status, const std::string& why);
@@ -67,12 +68,12 @@ private:
     AppLease lease_;
     bool leased_ = false;
     bool queued_ = false;
-    bool finished_ = false;       // the application's part is over (or abandoned)
+    bool finished_ = false;  // the application's part is over (or abandoned)
     bool stdin_ended_ = false;
     std::uint32_t interest_ = 0;
-    std::string out_;             // records for the application
+    std::string out_;  // records for the application
     std::size_t out_sent_ = 0;
-    std::string in_;              // bytes from the application
+    std::string in_;  // bytes from the application
     std::size_t in_start_ = 0;
     Millis deadline_ = kNever;
     AppOutput output_;
@@ -80,8 +81,10 @@ private:
 };
 
 FastCgiResponder::~FastCgiResponder() {
-    if (queued_) pool_.cancel(*this);
-    if (leased_) give_back(false);  // mid-request: the connection cannot carry another
+    if (queued_)
+        pool_.cancel(*this);
+    if (leased_)
+        give_back(false);  // mid-request: the connection cannot carry another
 }
 
 bool FastCgiResponder::begin_request(const ScriptRoute& route, ResponsePlan& error) {
@@ -118,7 +121,8 @@ void FastCgiResponder::use(AppLease lease) {
 }
 
 void FastCgiResponder::give_back(bool reusable) {
-    if (interest_ != 0 || leased_) reactor_.unwatch(socket());
+    if (interest_ != 0 || leased_)
+        reactor_.unwatch(socket());
     interest_ = 0;
     leased_ = false;
     pool_.release(std::move(lease_), reusable);
@@ -136,17 +140,35 @@ void FastCgiResponder::on_app_down() {
 }
 
 void FastCgiResponder::pump() {
-    if (!leased_) return;
-    fill_stdin();
-    if (!write_out() || !read_in()) return;
-    if (leased_) update_interest();
+    if (!leased_)
+        return;
+    // Body records out while the application takes them, a bounded amount per wake-up.
+    for (int round = 0; round < kReadsPerWakeup; ++round) {
+        fill_stdin();
+        bool had = out_.size() > out_sent_;
+        if (!write_out())
+            return;
+        if (!had || !out_.empty())
+            break;  // nothing to send, or the socket is full
+    }
+    if (!read_in())
+        return;
+    if (leased_)
+        update_interest();
+}
+
+// More request records are waiting to be made and sent.
+bool FastCgiResponder::has_more_to_send() const {
+    return out_.size() > out_sent_ ||
+           (!stdin_ended_ && (!exchange_.body_data().empty() || exchange_.body_complete()));
 }
 
 void FastCgiResponder::fill_stdin() {
     while (!stdin_ended_ && out_.size() - out_sent_ < kMaxUnsentBytes) {
         std::span<const std::byte> data = exchange_.body_data();
         if (data.empty()) {
-            if (!exchange_.body_complete()) return;
+            if (!exchange_.body_complete())
+                return;
             fcgi::append_stream(out_, fcgi::RecordType::stdin_stream, kRequestId, "");
             stdin_ended_ = true;
             return;
@@ -189,17 +211,20 @@ bool FastCgiResponder::read_in() {
     for (int reads = 0; can_read();) {
         fcgi::Record record;
         auto outcome = fcgi::parse_record(
-            {reinterpret_cast<const std::byte*>(in_.data()) + in_start_, in_.size() - in_start_}, record);
+            {reinterpret_cast<const std::byte*>(in_.data()) + in_start_, in_.size() - in_start_},
+            record);
         if (outcome.status == proto::ParseStatus::complete) {
             in_start_ += outcome.consumed;
-            if (!handle_record(record)) return false;
+            if (!handle_record(record))
+                return false;
             continue;
         }
         if (outcome.status == proto::ParseStatus::error) {
             fail(502, "malformed FastCGI record: " + std::string(fcgi::describe(outcome.error)));
             return false;
         }
-        if (reads++ == kReadsPerWakeup) break;
+        if (reads++ == kReadsPerWakeup)
+            break;
         if (in_start_ == in_.size()) {
             in_.clear();
             in_start_ = 0;
@@ -212,9 +237,11 @@ bool FastCgiResponder::read_in() {
             deadline_ = monotonic_ms() + site_.fastcgi->timeout_ms;
             continue;
         }
-        if (got < 0 && (errno == EAGAIN || errno == EINTR)) break;
-        fail(502, got == 0 ? "the application closed the connection before ending the request"
-                           : "lost the connection to the application (" + log::errno_text(errno) + ")");
+        if (got < 0 && (errno == EAGAIN || errno == EINTR))
+            break;
+        fail(502, got == 0
+                      ? "the application closed the connection before ending the request"
+                      : "lost the connection to the application (" + log::errno_text(errno) + ")");
         return false;
     }
     return true;
@@ -225,7 +252,8 @@ bool FastCgiResponder::handle_record(const fcgi::Record& record) {
         fail(502, "a FastCGI record for request " + std::to_string(record.request_id));
         return false;
     }
-    std::string_view content(reinterpret_cast<const char*>(record.content.data()), record.content.size());
+    std::string_view content(reinterpret_cast<const char*>(record.content.data()),
+                             record.content.size());
     switch (record.type) {
         case fcgi::RecordType::stdout_stream:
             if (!content.empty() && output_.state() != AppOutput::State::done) {
@@ -264,7 +292,8 @@ void FastCgiResponder::end_request(const fcgi::Record& record) {
 }
 
 void FastCgiResponder::after_output() {
-    if (output_.state() == AppOutput::State::malformed) fail(502, output_.problem());
+    if (output_.state() == AppOutput::State::malformed)
+        fail(502, output_.problem());
 }
 
 void FastCgiResponder::fail(int status, const std::string& why) {
@@ -272,14 +301,16 @@ void FastCgiResponder::fail(int status, const std::string& why) {
     std::string said = stderr_lines_.tail().empty() ? "(nothing)" : stderr_lines_.tail();
     log::error(what_, ": ", why, "; its stderr: ", said);
     finished_ = true;
-    if (leased_) give_back(false);
+    if (leased_)
+        give_back(false);
     exchange_.send_error(status, status == 503 ? "Retry-After: 1\r\n" : "");
 }
 
 void FastCgiResponder::update_interest() {
-    std::uint32_t wanted = (out_.size() > out_sent_ ? std::uint32_t{EPOLLOUT} : 0u) |
+    std::uint32_t wanted = (has_more_to_send() ? std::uint32_t{EPOLLOUT} : 0u) |
                            (can_read() ? std::uint32_t{EPOLLIN} : 0u);
-    if (wanted == interest_ && interest_ != 0) return;
+    if (wanted == interest_ && interest_ != 0)
+        return;
     reactor_.watch(socket(), wanted, *this);
     interest_ = wanted;
 }
@@ -293,7 +324,9 @@ void FastCgiResponder::on_exchange_ready() {
     pump();
 }
 
-void FastCgiResponder::on_io(int, std::uint32_t) { pump(); }
+void FastCgiResponder::on_io(int, std::uint32_t) {
+    pump();
+}
 
 void FastCgiResponder::on_deadline() {
     finished_ = true;
@@ -307,11 +340,6 @@ void FastCgiResponder::on_deadline() {
     }
     log::error(what_, ": no answer from the application within ", site_.fastcgi->timeout_ms,
                " ms (site.fastcgi.timeout)");
-    log::error("DEBUG unsent=", out_.size() - out_sent_, " stdin_ended=", stdin_ended_,
-               " body=", exchange_.body_data().size(), " complete=", exchange_.body_complete(),
-               " state=", static_cast<int>(output_.state()), " wants=", output_.wants_more(),
-               " interest=", interest_, " in=", in_.size() - in_start_, " room=", exchange_.body_room(),
-               " head_sent=", exchange_.head_sent());
     if (leased_) {
         reactor_.unwatch(socket());
         interest_ = 0;
@@ -326,9 +354,10 @@ void FastCgiResponder::on_deadline() {
 std::unique_ptr<Responder> start_fastcgi(const Site& site, Reactor& reactor, AppPool& pool,
                                          const ScriptRoute& route, Exchange& exchange,
                                          ResponsePlan& error) {
-    auto responder = std::make_unique<FastCgiResponder>(site, reactor, pool, exchange,
-                                                        "fastcgi " + printable_for_log(route.script_name));
-    if (!responder->begin_request(route, error)) return nullptr;
+    auto responder = std::make_unique<FastCgiResponder>(
+        site, reactor, pool, exchange, "fastcgi " + printable_for_log(route.script_name));
+    if (!responder->begin_request(route, error))
+        return nullptr;
     return responder;
 }
 

@@ -56,7 +56,8 @@ int main(int argc, char**) {
         return 4;
     // Nothing this worker starts (CGI scripts, FastCGI applications) may inherit its channels
     // or the access log; they had to survive one exec, not two.
-    for (int fd : {ipc::fds::kWorkerMaster, ipc::fds::kWorkerDispatcher, ipc::fds::kWorkerAccessLog}) {
+    for (int fd :
+         {ipc::fds::kWorkerMaster, ipc::fds::kWorkerDispatcher, ipc::fds::kWorkerAccessLog}) {
         fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
     // Processes a site program leaves behind are re-parented to this worker, which reaps them,

@@ -14,37 +14,37 @@ namespace bulkhead::worker {
 
 // A descriptor's readiness (EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR bits).
 class IoHandler {
-public:
+  public:
     virtual void on_io(int fd, std::uint32_t events) = 0;
 
-protected:
+  protected:
     ~IoHandler() = default;
 };
 
 // A child process ended. Called before the child is reaped: its process id (and its process
 // group, if it leads one) cannot have been reused yet, so killing the group is still safe.
 class ChildObserver {
-public:
+  public:
     virtual void on_child_exit(pid_t pid, int wait_status) = 0;
 
-protected:
+  protected:
     ~ChildObserver() = default;
 };
 
 // Something with a deadline of its own, outside any connection (a restart back-off).
 class Ticker {
-public:
+  public:
     virtual Millis next_tick() const = 0;  // kNever when there is nothing to do
     virtual void on_tick(Millis now) = 0;
 
-protected:
+  protected:
     ~Ticker() = default;
 };
 
 inline constexpr Millis kNever = INT64_MAX / 2;
 
 class Reactor {
-public:
+  public:
     // Level-triggered interest in `events` of `fd` (0: none, errors still reported). The
     // handler must call unwatch() before it closes the descriptor.
     virtual void watch(int fd, std::uint32_t events, IoHandler& handler) = 0;
@@ -56,7 +56,7 @@ public:
     virtual void forget_child(pid_t pid) = 0;  // it is still reaped, silently
     virtual void add_ticker(Ticker& ticker) = 0;
 
-protected:
+  protected:
     ~Reactor() = default;
 };
 

@@ -18,7 +18,7 @@
 namespace bulkhead::worker {
 
 class Router {
-public:
+  public:
     // `pool` may be null (no site.fastcgi).
     Router(const Site& site, const StaticFiles& files, Reactor& reactor, AppPool* pool)
         : site_(site), files_(files), reactor_(reactor), pool_(pool) {}
@@ -32,7 +32,7 @@ public:
     std::unique_ptr<Responder> start(const ScriptRoute& route, Exchange& exchange,
                                      ResponsePlan& error);
 
-private:
+  private:
     const Site& site_;
     const StaticFiles& files_;
     Reactor& reactor_;

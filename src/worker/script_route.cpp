@@ -15,14 +15,17 @@ namespace {
 
 bool ends_with_any(std::string_view name, const std::vector<std::string>& extensions) {
     for (const std::string& extension : extensions) {
-        if (name.size() > extension.size() && name.ends_with(extension)) return true;
+        if (name.size() > extension.size() && name.ends_with(extension))
+            return true;
     }
     return false;
 }
 
 ScriptHandler handler_for(const Site& site, std::string_view name) {
-    if (site.cgi && ends_with_any(name, site.cgi->extensions)) return ScriptHandler::cgi;
-    if (site.fastcgi && ends_with_any(name, site.fastcgi->extensions)) return ScriptHandler::fastcgi;
+    if (site.cgi && ends_with_any(name, site.cgi->extensions))
+        return ScriptHandler::cgi;
+    if (site.fastcgi && ends_with_any(name, site.fastcgi->extensions))
+        return ScriptHandler::fastcgi;
     return ScriptHandler::none;
 }
 
@@ -35,9 +38,11 @@ int stat_beneath(int root_fd, const std::string& relative, struct stat& info) {
     int fd = -1;
     for (int attempt = 0; attempt < 4; ++attempt) {
         fd = static_cast<int>(syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
-        if (fd >= 0 || errno != EAGAIN) break;
+        if (fd >= 0 || errno != EAGAIN)
+            break;
     }
-    if (fd < 0) return errno;
+    if (fd < 0)
+        return errno;
     UniqueFd owned(fd);
     return fstat(fd, &info) == 0 ? 0 : errno;
 }
@@ -61,15 +66,18 @@ std::optional<ScriptRoute> script_in_path(const Site& site, const proto::Normali
     std::size_t start = 0;
     while (start < relative.size()) {
         std::size_t end = relative.find('/', start);
-        if (end == std::string::npos) end = relative.size();
-        ScriptHandler handler = handler_for(site, std::string_view(relative).substr(start, end - start));
+        if (end == std::string::npos)
+            end = relative.size();
+        ScriptHandler handler =
+            handler_for(site, std::string_view(relative).substr(start, end - start));
         if (handler != ScriptHandler::none) {
             std::string prefix = relative.substr(0, end);
             struct stat info {};
             int error = stat_beneath(site.root_fd.get(), prefix, info);
             if (error == 0 && S_ISREG(info.st_mode)) {
                 std::string path_info = relative.substr(end);
-                if (path.trailing_slash) path_info += '/';
+                if (path.trailing_slash)
+                    path_info += '/';
                 return script_at(handler, std::move(prefix), std::move(path_info));
             }
             if (error != 0 || !S_ISDIR(info.st_mode)) {
@@ -93,7 +101,8 @@ std::optional<ScriptRoute> script_as_index(const Site& site, const proto::Normal
             continue;
         }
         ScriptHandler handler = handler_for(site, index);
-        if (handler == ScriptHandler::none) return std::nullopt;
+        if (handler == ScriptHandler::none)
+            return std::nullopt;
         return script_at(handler, std::move(candidate), "");
     }
     return std::nullopt;
@@ -106,13 +115,17 @@ std::string endpoint_address(const ipc::Endpoint& endpoint) {
 }  // namespace
 
 ScriptRoute find_script(const Site& site, const proto::RequestHead& head) {
-    if (!site.cgi && !site.fastcgi) return {};
+    if (!site.cgi && !site.fastcgi)
+        return {};
     proto::SplitTarget target = proto::split_target(head.path_and_query);
     proto::PathOutcome normalized = proto::normalize_path(target.path);
-    if (normalized.error != proto::PathError::none) return {};  // the static handler says 400
-    if (auto script = script_in_path(site, normalized.path)) return *script;
+    if (normalized.error != proto::PathError::none)
+        return {};  // the static handler says 400
+    if (auto script = script_in_path(site, normalized.path))
+        return *script;
     if (normalized.path.trailing_slash || normalized.path.relative.empty()) {
-        if (auto index = script_as_index(site, normalized.path)) return *index;
+        if (auto index = script_as_index(site, normalized.path))
+            return *index;
     }
     return {};
 }
@@ -141,8 +154,10 @@ proto::MetaVariables script_meta_variables(const Site& site, const ScriptRoute& 
     cgi.server_addr = server_addr;
     cgi.server_port = request.local.port;
     cgi.https = request.tls;
-    if (!request.chunked) cgi.content_length = request.content_length.value_or(0);
-    if (!request.has_body()) cgi.content_length.reset();
+    if (!request.chunked)
+        cgi.content_length = request.content_length.value_or(0);
+    if (!request.has_body())
+        cgi.content_length.reset();
     cgi.fields = fields;
     return proto::cgi_meta_variables(cgi);
 }

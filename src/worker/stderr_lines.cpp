@@ -9,7 +9,8 @@ std::string printable_for_log(std::string_view text) {
     std::string out(text);
     for (char& c : out) {
         auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) c = '?';
+        if (u < 0x20 || u == 0x7f)
+            c = '?';
     }
     return out;
 }
@@ -19,7 +20,8 @@ void StderrLines::add(std::string_view bytes) {
         std::size_t end = bytes.find('\n');
         std::string_view piece = bytes.substr(0, end);
         partial_.append(piece.substr(0, kMaxLineBytes - std::min(kMaxLineBytes, partial_.size())));
-        if (end == std::string_view::npos) return;
+        if (end == std::string_view::npos)
+            return;
         emit(partial_);
         partial_.clear();
         bytes.remove_prefix(end + 1);
@@ -27,18 +29,23 @@ void StderrLines::add(std::string_view bytes) {
 }
 
 void StderrLines::flush() {
-    if (!partial_.empty()) emit(partial_);
+    if (!partial_.empty())
+        emit(partial_);
     partial_.clear();
 }
 
 void StderrLines::emit(std::string_view line) {
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) return;
+    if (!line.empty() && line.back() == '\r')
+        line.remove_suffix(1);
+    if (line.empty())
+        return;
     std::string text = printable_for_log(line);
     log::warning(prefix_, ": stderr: ", text);
-    if (!tail_.empty()) tail_ += " | ";
+    if (!tail_.empty())
+        tail_ += " | ";
     tail_ += text;
-    if (tail_.size() > kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
+    if (tail_.size() > kTailBytes)
+        tail_.erase(0, tail_.size() - kTailBytes);
 }
 
 }  // namespace bulkhead::worker

@@ -13,7 +13,7 @@ namespace bulkhead::worker {
 std::string printable_for_log(std::string_view text);
 
 class StderrLines {
-public:
+  public:
     explicit StderrLines(std::string prefix) : prefix_(std::move(prefix)) {}
     ~StderrLines() { flush(); }
     StderrLines(const StderrLines&) = delete;
@@ -25,7 +25,7 @@ public:
     // The last lines, joined with " | ", at most kTailBytes; "" if nothing was written.
     const std::string& tail() const { return tail_; }
 
-private:
+  private:
     static constexpr std::size_t kMaxLineBytes = 2048;
     static constexpr std::size_t kTailBytes = 1024;
     void emit(std::string_view line);

@@ -14,8 +14,8 @@ void append_stream_head(std::string& out, const StreamHead& head, BodyFraming fr
     out += "\r\nServer: bulkhead\r\nDate: ";
     out += current_http_date();
     out += "\r\n";
-    if (framing == BodyFraming::length || (framing == BodyFraming::none && head.length &&
-                                           head.status != 204 && head.status != 304)) {
+    if (framing == BodyFraming::length ||
+        (framing == BodyFraming::none && head.length && head.status != 204 && head.status != 304)) {
         out += "Content-Length: ";
         out += std::to_string(head.length.value_or(0));
         out += "\r\n";

@@ -14,6 +14,7 @@ namespace {
 
 constexpr int kMaxEvents = 256;
 constexpr Millis kLoadReportIntervalMs = 20;
+constexpr Millis kHeartbeatMs = 1000;
 
 }  // namespace
 
@@ -31,18 +32,23 @@ WorkerLoop::WorkerLoop(Site& site, const StaticFiles& files, int dispatcher_chan
 // Connections first (their handlers hold leases of the pool), then the applications.
 WorkerLoop::~WorkerLoop() {
     for (std::size_t fd = 0; fd < connections_.size(); ++fd) {
-        if (connections_[fd]) close_connection(static_cast<int>(fd));
+        if (connections_[fd])
+            close_connection(static_cast<int>(fd));
     }
-    if (app_pool_) app_pool_->stop();
+    if (app_pool_)
+        app_pool_->stop();
     access_log_.flush();
 }
 
 int WorkerLoop::wait_timeout() const {
-    if (!woken_.empty()) return 0;
+    if (!woken_.empty())
+        return 0;
     Millis now = monotonic_ms();
     Millis next = now + 1000;
-    if (!timers_.empty()) next = std::min(next, std::get<0>(timers_.top()));
-    for (const Ticker* ticker : tickers_) next = std::min(next, ticker->next_tick());
+    if (!timers_.empty())
+        next = std::min(next, std::get<0>(timers_.top()));
+    for (const Ticker* ticker : tickers_)
+        next = std::min(next, ticker->next_tick());
     int timeout = static_cast<int>(std::clamp<Millis>(next - now, 0, 1000));
     if (report_due() && !stopping_) {
         timeout = std::min(timeout, static_cast<int>(kLoadReportIntervalMs));
@@ -53,7 +59,8 @@ int WorkerLoop::wait_timeout() const {
 int WorkerLoop::run() {
     epoll_.add(dispatcher_, EPOLLIN, token(Kind::dispatcher, dispatcher_));
     epoll_.add(signals_.get(), EPOLLIN, token(Kind::signals, signals_.get()));
-    if (app_pool_) app_pool_->start();
+    if (app_pool_)
+        app_pool_->start();
     // The first load report says "ready": until it arrives the dispatcher routes nothing here,
     // so a worker that cannot start (a missing document root) loses no connection.
     ipc::WorkerLoad ready;
@@ -61,8 +68,9 @@ int WorkerLoop::run() {
     (void)announced;  // if the channel is gone, the loop notices it at once
     epoll_event events[kMaxEvents];
     while (!done_) {
-        int ready = epoll_.wait(events, wait_timeout());
-        for (int i = 0; i < ready; ++i) dispatch(events[i]);
+        int count = epoll_.wait(events, wait_timeout());
+        for (int i = 0; i < count; ++i)
+            dispatch(events[i]);
         drive_woken();
         expire_deadlines();
         run_tickers();
@@ -127,12 +135,14 @@ void WorkerLoop::drive_woken() {
 void WorkerLoop::run_tickers() {
     Millis now = monotonic_ms();
     for (Ticker* ticker : tickers_) {
-        if (ticker->next_tick() <= now) ticker->on_tick(now);
+        if (ticker->next_tick() <= now)
+            ticker->on_tick(now);
     }
 }
 
 void WorkerLoop::grow(int fd) {
-    if (fd < static_cast<int>(connections_.size())) return;
+    if (fd < static_cast<int>(connections_.size()))
+        return;
     std::size_t size = static_cast<std::size_t>(fd) + 1;
     connections_.resize(size);
     interest_.resize(size, kNone);
@@ -152,31 +162,44 @@ void WorkerLoop::watch(int fd, std::uint32_t events, IoHandler& handler) {
 }
 
 void WorkerLoop::unwatch(int fd) {
-    if (fd < 0 || fd >= static_cast<int>(handlers_.size())) return;
-    if (interest_[fd] != kNone && !connections_[fd]) epoll_.remove(fd);
-    if (!connections_[fd]) interest_[fd] = kNone;
+    if (fd < 0 || fd >= static_cast<int>(handlers_.size()))
+        return;
+    if (interest_[fd] != kNone && !connections_[fd])
+        epoll_.remove(fd);
+    if (!connections_[fd])
+        interest_[fd] = kNone;
     handlers_[fd] = nullptr;
 }
 
-void WorkerLoop::wake(int connection_fd) { woken_.push_back(connection_fd); }
+void WorkerLoop::wake(int connection_fd) {
+    woken_.push_back(connection_fd);
+}
 
-void WorkerLoop::watch_child(pid_t pid, ChildObserver& observer) { children_[pid] = &observer; }
+void WorkerLoop::watch_child(pid_t pid, ChildObserver& observer) {
+    children_[pid] = &observer;
+}
 
-void WorkerLoop::forget_child(pid_t pid) { children_.erase(pid); }
+void WorkerLoop::forget_child(pid_t pid) {
+    children_.erase(pid);
+}
 
-void WorkerLoop::add_ticker(Ticker& ticker) { tickers_.push_back(&ticker); }
+void WorkerLoop::add_ticker(Ticker& ticker) {
+    tickers_.push_back(&ticker);
+}
 
 // Each exited child is reported before it is reaped (waitid with WNOWAIT), so its observer may
 // still kill its process group; children nobody watches (a failed exec, orphans this worker
 // adopted as their subreaper, a CGI script whose request is gone) are reaped silently.
 void WorkerLoop::reap_children() {
     for (int i = 0; i < 1024; ++i) {
-        siginfo_t info {};
-        if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
+        siginfo_t info{};
+        if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0)
+            return;
         pid_t pid = info.si_pid;
         // The wait status waitpid() would give, from the siginfo.
-        int status = info.si_code == CLD_EXITED ? (info.si_status & 0xff) << 8
-                                                : (info.si_status & 0x7f) | (info.si_code == CLD_DUMPED ? 0x80 : 0);
+        int status = info.si_code == CLD_EXITED
+                         ? (info.si_status & 0xff) << 8
+                         : (info.si_status & 0x7f) | (info.si_code == CLD_DUMPED ? 0x80 : 0);
         auto observer = children_.find(pid);
         if (observer != children_.end()) {
             ChildObserver* watcher = observer->second;
@@ -268,7 +291,8 @@ void WorkerLoop::hand_back(Connection& connection) {
 }
 
 void WorkerLoop::close_connection(int fd) {
-    if (interest_[fd] != kNone) epoll_.remove(fd);
+    if (interest_[fd] != kNone)
+        epoll_.remove(fd);
     interest_[fd] = kNone;
     connections_[fd].reset();
     --connection_count_;
@@ -305,9 +329,14 @@ void WorkerLoop::expire_deadlines() {
 // Load reports are throttled: the dispatcher counts its own hand-offs between reports, so a
 // report per connection would cost a message each way for little better balance.
 void WorkerLoop::report_load() {
-    if (!report_due() || stopping_) return;
+    if (stopping_)
+        return;
     Millis now = monotonic_ms();
-    if (now - last_report_ < kLoadReportIntervalMs) return;
+    // A report at least every second, changed or not: a dispatcher that was replaced learns
+    // within a second that this worker is ready and how loaded it is.
+    bool heartbeat = now - last_report_ >= kHeartbeatMs;
+    if (!heartbeat && (!report_due() || now - last_report_ < kLoadReportIntervalMs))
+        return;
     ipc::WorkerLoad load;
     load.connections = static_cast<std::uint32_t>(connection_count_);
     if (ipc::send_datagram(dispatcher_, ipc::bytes_of(load))) {

@@ -24,7 +24,7 @@
 namespace bulkhead::worker {
 
 class WorkerLoop final : public Reactor {
-public:
+  public:
     WorkerLoop(Site& site, const StaticFiles& files, int dispatcher_channel, int access_log_fd);
     ~WorkerLoop();
     // Runs until SIGTERM (graceful) or SIGQUIT, or the channels close. Returns the exit status.
@@ -38,7 +38,7 @@ public:
     void forget_child(pid_t pid) override;
     void add_ticker(Ticker& ticker) override;
 
-private:
+  private:
     enum class Kind : std::uint32_t { dispatcher, connection, signals, handler };
     static std::uint64_t token(Kind kind, int fd) {
         return (static_cast<std::uint64_t>(kind) << 32) | static_cast<std::uint32_t>(fd);
@@ -48,7 +48,8 @@ private:
 
     void dispatch(const epoll_event& event);
     void on_dispatcher_message();
-    void adopt(UniqueFd socket, const ipc::ConnectionMeta& meta, std::uint16_t flags, std::string carried);
+    void adopt(UniqueFd socket, const ipc::ConnectionMeta& meta, std::uint16_t flags,
+               std::string carried);
     void drive(int fd, Connection::Verdict verdict);
     void drive_woken();
     void hand_back(Connection& connection);
@@ -69,10 +70,10 @@ private:
     UniqueFd signals_;
     Epoll epoll_;
     std::vector<std::unique_ptr<Connection>> connections_;  // indexed by descriptor number
-    std::vector<std::uint32_t> interest_;                    // registered epoll events, or kNone
-    std::vector<IoHandler*> handlers_;                       // handler descriptors, by number
-    std::vector<Millis> scheduled_;                          // earliest timer entry per fd
-    std::vector<int> woken_;                                 // connections to advance again
+    std::vector<std::uint32_t> interest_;                   // registered epoll events, or kNone
+    std::vector<IoHandler*> handlers_;                      // handler descriptors, by number
+    std::vector<Millis> scheduled_;                         // earliest timer entry per fd
+    std::vector<int> woken_;                                // connections to advance again
     std::unordered_map<pid_t, ChildObserver*> children_;
     std::vector<Ticker*> tickers_;
     std::size_t connection_count_ = 0;
@@ -80,7 +81,9 @@ private:
     // The dispatcher counts its hand-offs; a report is due when the count changed or when
     // connections came (and may have gone) since the last one, so its estimate is corrected.
     std::size_t adopted_since_report_ = 0;
-    bool report_due() const { return connection_count_ != reported_count_ || adopted_since_report_ != 0; }
+    bool report_due() const {
+        return connection_count_ != reported_count_ || adopted_since_report_ != 0;
+    }
     Millis last_report_ = 0;
     using TimerEntry = std::tuple<Millis, int>;
     std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;

@@ -77,8 +77,8 @@ TEST(CgiEnvironment, HttpsAndNoBody) {
 }
 
 TEST(CgiEnvironment, RepeatedFieldsAreJoined) {
-    HeaderField fields[] = {{"Accept", "a/b"}, {"Cookie", "a=1"}, {"accept", "c/d"},
-                            {"Cookie", "b=2"}};
+    HeaderField fields[] = {
+        {"Accept", "a/b"}, {"Cookie", "a=1"}, {"accept", "c/d"}, {"Cookie", "b=2"}};
     auto env = as_map(cgi_meta_variables(sample(fields)));
     EXPECT_EQ(env["HTTP_ACCEPT"], "a/b, c/d");
     EXPECT_EQ(env["HTTP_COOKIE"], "a=1; b=2");

@@ -30,9 +30,9 @@ struct HeadCase {
     std::string input;
     ParseStatus status;
     CgiHeadError error = CgiHeadError::none;
-    int status_code = 0;                  // 0: no Status field
-    std::string location = "";            // "": no Location
-    std::size_t fields = 0;               // fields other than Status
+    int status_code = 0;                       // 0: no Status field
+    std::string location = "";                 // "": no Location
+    std::size_t fields = 0;                    // fields other than Status
     std::size_t consumed = std::string::npos;  // npos: the whole input
 };
 
@@ -100,7 +100,8 @@ TEST_P(CgiHeadTest, Parses) {
     CgiHeadOutcome outcome = parse_cgi_head(as_bytes(c.input), 128, head);
     ASSERT_EQ(outcome.status, c.status) << describe(outcome.error);
     EXPECT_EQ(outcome.error, c.error) << describe(outcome.error);
-    if (c.status != ParseStatus::complete) return;
+    if (c.status != ParseStatus::complete)
+        return;
     EXPECT_EQ(outcome.consumed, c.consumed == std::string::npos ? c.input.size() : c.consumed);
     EXPECT_EQ(head.status.value_or(0), c.status_code);
     EXPECT_EQ(std::string(head.location.value_or("")), c.location);
@@ -120,7 +121,8 @@ TEST(CgiHead, ReasonAndLengthAreReported) {
 
 TEST(CgiHead, TooManyFields) {
     std::string input = "Content-Type: a/b\n";
-    for (int i = 0; i < 100; ++i) input += "X: y\n";
+    for (int i = 0; i < 100; ++i)
+        input += "X: y\n";
     input += "\n";
     CgiHead head;
     EXPECT_EQ(parse_cgi_head(as_bytes(input), 64 * 1024, head).error,

@@ -91,8 +91,13 @@ std::vector<RecordCase> record_cases() {
          RecordType::stderr_stream, "warning\n"},
         {"end_request", raw_record(1, kEnd, 1, end_request(0, 0)), done, RecordError::none,
          RecordType::end_request, end_request(0, 0)},
-        {"get_values_result", raw_record(1, 10, 0, "\x0e\x01" "FCGI_MPXS_CONNS0"), done,
-         RecordError::none, RecordType::get_values_result, "\x0e\x01" "FCGI_MPXS_CONNS0"},
+        {"get_values_result",
+         raw_record(1, 10, 0,
+                    "\x0e\x01"
+                    "FCGI_MPXS_CONNS0"),
+         done, RecordError::none, RecordType::get_values_result,
+         "\x0e\x01"
+         "FCGI_MPXS_CONNS0"},
         {"unknown_type_answer", raw_record(1, 11, 0, std::string("\x63\0\0\0\0\0\0\0", 8)), done,
          RecordError::none, RecordType::unknown_type, std::string("\x63\0\0\0\0\0\0\0", 8)},
         {"two_records_consumes_first", hello + hello, done, RecordError::none,
@@ -141,12 +146,13 @@ TEST_P(RecordTest, Parses) {
     RecordOutcome outcome = parse_record(bytes(c.input), record);
     ASSERT_EQ(outcome.status, c.status);
     EXPECT_EQ(outcome.error, c.error) << describe(outcome.error);
-    if (c.status != ParseStatus::complete) return;
+    if (c.status != ParseStatus::complete)
+        return;
     EXPECT_EQ(outcome.consumed, c.consumed == std::string::npos ? c.input.size() : c.consumed);
     EXPECT_EQ(record.type, c.type);
-    EXPECT_EQ(std::string(reinterpret_cast<const char*>(record.content.data()),
-                          record.content.size()),
-              c.content);
+    EXPECT_EQ(
+        std::string(reinterpret_cast<const char*>(record.content.data()), record.content.size()),
+        c.content);
 }
 
 INSTANTIATE_TEST_SUITE_P(FastCgi, RecordTest, testing::ValuesIn(record_cases()), RowName());
@@ -156,7 +162,8 @@ TEST(FastCgiRecord, EveryPrefixNeedsMore) {
     std::string record = raw_record(1, kStdout, 1, "hello", 3);
     for (std::size_t size = 0; size < record.size(); ++size) {
         Record parsed;
-        EXPECT_EQ(parse_record(bytes(record.substr(0, size)), parsed).status, ParseStatus::need_more)
+        EXPECT_EQ(parse_record(bytes(record.substr(0, size)), parsed).status,
+                  ParseStatus::need_more)
             << size;
     }
 }
@@ -223,7 +230,8 @@ TEST_P(NameValueTest, RoundTrips) {
     EXPECT_EQ(pair.name, c.pair_name);
     EXPECT_EQ(pair.value, c.pair_value);
     for (std::size_t size = 0; size < out.size(); ++size) {
-        EXPECT_EQ(parse_name_value(bytes(out.substr(0, size)), pair).status, ParseStatus::need_more);
+        EXPECT_EQ(parse_name_value(bytes(out.substr(0, size)), pair).status,
+                  ParseStatus::need_more);
     }
 }
 
@@ -256,7 +264,10 @@ TEST(FastCgiNameValue, ParsesStreamOfPairs) {
 
 // A four-byte length that claims more than follows is incomplete, not an overread.
 TEST(FastCgiNameValue, HugeDeclaredLengthNeedsMore) {
-    std::string input("\xff\xff\xff\xff\x01" "ab", 7);
+    std::string input(
+        "\xff\xff\xff\xff\x01"
+        "ab",
+        7);
     NameValue pair;
     EXPECT_EQ(parse_name_value(bytes(input), pair).status, ParseStatus::need_more);
 }
