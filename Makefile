@@ -17,7 +17,7 @@ DEMO_PORT    ?= 8080
 PACKAGES := build-essential cmake pkg-config libtomlplusplus-dev libcli11-dev \
             libgtest-dev libgmock-dev libseccomp-dev libcap-dev libssl-dev \
             python3-pytest python3-requests clang libclang-rt-14-dev media-types \
-            curl procps iproute2 php-cgi perl
+            curl procps iproute2 php-cgi perl logrotate
 
 .PHONY: all deps build demo test sanitize fuzz fuzz-build format clean
 

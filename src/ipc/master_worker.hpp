@@ -5,7 +5,8 @@
 // Order: settings, then any number of host / index / path, cgi and fastcgi (each at most once,
 // followed by their extension messages and, for fastcgi, its command word by word), then ready.
 // A worker receives its own site's slice of the configuration and nothing of any other site. The worker sends nothing on
-// this channel yet. Graceful stop is SIGTERM; the master never reads from a worker.
+// this channel. After ready only log_file (SIGUSR1: logs reopened). Graceful stop is SIGTERM;
+// the master never reads from a worker.
 
 #include <cstdint>
 
@@ -24,6 +25,7 @@ enum class MasterWorkerType : std::uint16_t {
     extension,     // master → worker: one file extension of site.cgi or site.fastcgi
     argument,      // master → worker: one word of site.fastcgi.command, in order
     confinement,   // master → worker: what its own confinement steps need (network, SELinux)
+    log_file,      // master → worker, any time after ready: a reopened log file  [descriptor]
     end_,
 };
 
@@ -79,6 +81,15 @@ struct WorkerConfinement {
     char selinux_context[256] = {};  // empty: none
 };
 
+enum class LogFile : std::uint16_t { access = 1, error = 2 };
+
+struct WorkerLogFile {
+    static constexpr auto kType = MasterWorkerType::log_file;
+    static constexpr bool kTakesFd = true;
+    MasterWorkerType type = kType;
+    LogFile which = LogFile::access;
+};
+
 struct WorkerReady {
     static constexpr auto kType = MasterWorkerType::ready;
     static constexpr bool kTakesFd = false;
@@ -129,6 +140,7 @@ static_assert(sizeof(WorkerHost) == 258);
 static_assert(sizeof(WorkerIndex) == 258);
 static_assert(sizeof(WorkerReady) == 2);
 static_assert(sizeof(WorkerConfinement) == 390);
+static_assert(sizeof(WorkerLogFile) == 4);
 static_assert(sizeof(WorkerPath) == 4100);
 
 }  // namespace bulkhead::ipc

@@ -157,9 +157,7 @@ void Supervisor::on_signal() {
                 done_ = true;
                 break;
             case SIGHUP: reload(); break;
-            case SIGUSR1:
-                log::warning("SIGUSR1: reopening logs is not supported yet (log files are appended to)");
-                break;
+            case SIGUSR1: reopen_logs(); break;
             default: break;
         }
     }

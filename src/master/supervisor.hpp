@@ -72,6 +72,7 @@ private:
 
     void on_signal();
     void reload();                                  // reload.cpp
+    void reopen_logs();                             // log_files.cpp
     std::string restart_needed(const config::Config& next) const;
     void retire_previous_generation(std::vector<SiteRuntime> previous);
     void advance_retirement();

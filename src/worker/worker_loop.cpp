@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "base/log.hpp"
+#include "ipc/fd_numbers.hpp"
 #include "base/signals.hpp"
 #include "ipc/dispatcher_worker.hpp"
 
@@ -58,6 +59,7 @@ int WorkerLoop::wait_timeout() const {
 
 int WorkerLoop::run() {
     epoll_.add(dispatcher_, EPOLLIN, token(Kind::dispatcher, dispatcher_));
+    epoll_.add(ipc::fds::kWorkerMaster, EPOLLIN, token(Kind::master, ipc::fds::kWorkerMaster));
     epoll_.add(signals_.get(), EPOLLIN, token(Kind::signals, signals_.get()));
     if (app_pool_)
         app_pool_->start();
@@ -96,6 +98,9 @@ void WorkerLoop::dispatch(const epoll_event& event) {
             break;
         case Kind::signals:
             on_signal();
+            break;
+        case Kind::master:
+            on_master_message();
             break;
         case Kind::connection:
             if (fd < static_cast<int>(connections_.size()) && connections_[fd]) {

@@ -39,7 +39,7 @@ class WorkerLoop final : public Reactor {
     void add_ticker(Ticker& ticker) override;
 
   private:
-    enum class Kind : std::uint32_t { dispatcher, connection, signals, handler };
+    enum class Kind : std::uint32_t { dispatcher, connection, signals, handler, master };
     static std::uint64_t token(Kind kind, int fd) {
         return (static_cast<std::uint64_t>(kind) << 32) | static_cast<std::uint32_t>(fd);
     }
@@ -60,6 +60,7 @@ class WorkerLoop final : public Reactor {
     void schedule(Connection& connection);
     void report_load();
     void on_signal();
+    void on_master_message();  // master_messages.cpp
     void reap_children();
     void begin_stop();
     void grow(int fd);

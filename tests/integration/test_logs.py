@@ -1,8 +1,13 @@
 """Per-site logs in log_dir: each site's access log holds its own requests, in the Combined
 Log Format (INTERFACE.md, "Logs")."""
 
+import os
 import re
+import shutil
+import signal
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +94,48 @@ def test_access_log_of_malformed_request_after_good_one_is_not_attributed_to_it(
     assert alpha[1][4] != "GET /sub/page.txt HTTP/1.1", \
         "the 400 for GARBAGE is logged under the previous request's line"
     assert alpha[1][4] in ("-", "GARBAGE")
+
+
+def wait_for_text(path, text, timeout=5.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if path.exists() and text in path.read_text():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_sigusr1_reopens_logs_after_they_were_moved_away(fresh):
+    log = fresh.log_dir / "alpha.access.log"
+    assert fresh.get("alpha.test", "/?before-rotation").status == 200
+    assert wait_for_text(log, "before-rotation")
+    log.rename(fresh.log_dir / "alpha.access.log.1")
+    before = fresh.line_count()
+    os.kill(fresh.master_pid, signal.SIGUSR1)
+    assert fresh.wait_for_line(r"SIGUSR1: reopened the log files", 5, start=before)
+    assert fresh.get("alpha.test", "/?after-rotation").status == 200
+    assert wait_for_text(log, "after-rotation"), "the new file gets the new lines"
+    rotated = (fresh.log_dir / "alpha.access.log.1").read_text()
+    assert "before-rotation" in rotated and "after-rotation" not in rotated
+    assert (log.stat().st_mode & 0o777) == 0o640
+
+
+def test_logrotate_with_the_shipped_snippet_rotates_and_reopens(fresh):
+    logrotate = shutil.which("logrotate") or "/usr/sbin/logrotate"
+    if not os.path.exists(logrotate):
+        pytest.skip("logrotate is not installed (Debian package logrotate)")
+    snippet = (Path(__file__).resolve().parents[2] / "contrib" / "logrotate" / "bulkhead").read_text()
+    snippet = snippet.replace("/var/log/bulkhead/*.log", f"{fresh.log_dir}/*.log")
+    snippet = snippet.replace("systemctl kill --kill-whom=main --signal=USR1 bulkhead.service",
+                              f"kill -USR1 {fresh.master_pid}")
+    config = fresh.dir / "logrotate.conf"
+    config.write_text(snippet)
+    assert fresh.get("alpha.test", "/?one").status == 200
+    assert wait_for_text(fresh.log_dir / "alpha.access.log", "one")
+    result = subprocess.run([logrotate, "-f", "-s", str(fresh.dir / "logrotate.state"), str(config)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert (fresh.log_dir / "alpha.access.log.1").exists()
+    assert fresh.get("alpha.test", "/?two").status == 200
+    assert wait_for_text(fresh.log_dir / "alpha.access.log", "two")
+    assert "two" not in (fresh.log_dir / "alpha.access.log.1").read_text()
