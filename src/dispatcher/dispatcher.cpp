@@ -145,6 +145,7 @@ void Dispatcher::admit(UniqueFd socket, ipc::ConnectionMeta meta, std::uint16_t 
         // Edge-triggered: a peek leaves the bytes queued, so level-triggered readiness
         // would fire again at once; we want to hear only of new bytes.
         epoll_.add(fd, EPOLLIN | EPOLLRDHUP | EPOLLET, token(Kind::client, fd));
+        pending_[fd]->registered = true;
         timers_.emplace(pending_[fd]->deadline, fd, pending_[fd]->generation);
     }
 }
@@ -152,7 +153,7 @@ void Dispatcher::admit(UniqueFd socket, ipc::ConnectionMeta meta, std::uint16_t 
 void Dispatcher::forget(int fd) {
     if (fd >= static_cast<int>(pending_.size()) || !pending_[fd]) return;
     client_counts_.remove(pending_[fd]->meta.client);
-    epoll_.remove(fd);
+    if (pending_[fd]->registered) epoll_.remove(fd);
     pending_[fd].reset();
     --pending_count_;
 }

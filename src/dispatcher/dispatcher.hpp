@@ -44,6 +44,7 @@ struct PendingConnection {
     bool lingering = false;        // answered and half-closed; draining until EOF or deadline
     bool proxy_expected = false;   // from a proxy_protocol_from address: a PROXY header comes first
     bool waiting = false;          // routed, queued until its site's first worker is up
+    bool registered = false;       // in the epoll set (not when routed straight from accept)
 };
 
 // Client and local address of a connected socket. With `peer` (fresh from accept) only the

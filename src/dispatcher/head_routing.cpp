@@ -187,8 +187,9 @@ void Dispatcher::answer_and_close(PendingConnection& pending, int status) {
     pending.deadline = monotonic_ms() + kLingerMs;
     pending.generation = next_generation_++;
     timers_.emplace(pending.deadline, fd, pending.generation);
-    epoll_.remove(fd);
+    if (pending.registered) epoll_.remove(fd);
     epoll_.add(fd, EPOLLIN | EPOLLRDHUP, token(Kind::client, fd));
+    pending.registered = true;
 }
 
 void Dispatcher::drain_lingering(PendingConnection& pending) {

@@ -91,6 +91,9 @@ AppPool::~AppPool() {
 }
 
 void AppPool::start() {
+    if (started_)
+        return;
+    started_ = true;
     reactor_.add_ticker(*this);
     if (!spawned())
         return;
@@ -253,6 +256,7 @@ std::optional<AppLease> AppPool::lease_external(bool& down) {
 AppPool::Acquired AppPool::acquire(AppWaiter& waiter, AppLease& lease) {
     if (stopping_)
         return Acquired::down;
+    start();  // the first request that needs the applications starts them
     std::optional<AppLease> granted;
     bool down = false;
     if (spawned()) {

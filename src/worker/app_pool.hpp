@@ -53,7 +53,8 @@ class AppPool final : public IoHandler, public ChildObserver, public Ticker {
     AppPool(const AppPool&) = delete;
     AppPool& operator=(const AppPool&) = delete;
 
-    // Spawns the applications (nothing to do for an external server).
+    // Spawns the applications (nothing to do for an external server). Called by the first
+    // acquire(); later calls do nothing.
     void start();
     // SIGTERM to every application, SIGKILL to those still there after a grace period.
     void stop();
@@ -74,6 +75,7 @@ class AppPool final : public IoHandler, public ChildObserver, public Ticker {
     void on_tick(Millis now) override;
 
   private:
+    bool started_ = false;
     struct Slot {
         std::string path;
         UniqueFd listener;

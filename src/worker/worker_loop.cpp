@@ -61,8 +61,8 @@ int WorkerLoop::run() {
     epoll_.add(dispatcher_, EPOLLIN, token(Kind::dispatcher, dispatcher_));
     epoll_.add(ipc::fds::kWorkerMaster, EPOLLIN, token(Kind::master, ipc::fds::kWorkerMaster));
     epoll_.add(signals_.get(), EPOLLIN, token(Kind::signals, signals_.get()));
-    if (app_pool_)
-        app_pool_->start();
+    // The application pool starts on the first request that needs it (AppPool::acquire): a
+    // worker woken for a static file does not wait for php-cgi.
     // The first load report says "ready": until it arrives the dispatcher routes nothing here,
     // so a worker that cannot start (a missing document root) loses no connection.
     ipc::WorkerLoad ready;
