@@ -9,7 +9,8 @@
 # Settings (environment): BENCH_PEERS ("bulkhead nginx lighttpd apache-itk apache-prefork"),
 # BENCH_WORKLOADS, BENCH_RUNS, BENCH_DURATION (s), BENCH_WARMUP (s), BENCH_CONNECTIONS (50),
 # BENCH_THREADS (wrk threads, 1), BENCH_INTERLEAVE (0/1), BENCH_SKIP_SETUP=1,
-# BENCH_TIME_LIMIT (s, whole run), BUILD.
+# BENCH_TIME_LIMIT (s, whole run), BENCH_PORT_BASE (18080: peers on +1..+5), BENCH_WORK
+# (bench/work), BENCH_KEEP_BINARIES=1 (measure bench/work/bin as it is), BUILD.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -30,7 +31,7 @@ declare -A W_PATH=([static-1k-keepalive]=/1k.html [static-1k-close]=/1k.html
   [static-100k-keepalive]=/100k.html [php-keepalive]=/hello.php [php-close]=/hello.php)
 declare -A W_CLOSE=([static-1k-keepalive]=0 [static-1k-close]=1 [static-100k-keepalive]=0
   [php-keepalive]=0 [php-close]=1)
-declare -A PEER_HAS_PHP=([bulkhead]=${BENCH_BULKHEAD_PHP:-0} [nginx]=1 [lighttpd]=1 [apache-itk]=1 [apache-prefork]=1)
+declare -A PEER_HAS_PHP=([bulkhead]=${BENCH_BULKHEAD_PHP:-1} [nginx]=1 [lighttpd]=1 [apache-itk]=1 [apache-prefork]=1)
 
 [[ $(id -u) == 0 ]] || die "run as root: the servers switch to the sites' users"
 START=$SECONDS
@@ -140,8 +141,10 @@ for w in "${WORKLOADS[@]}"; do
 done
 
 # bulkhead's executables: one snapshot of the build for the whole run
+# (BENCH_KEEP_BINARIES=1 and bench/work/bin filled: measure that snapshot again, e.g. to repeat
+# a workload with the executables of an earlier run)
 if [[ " ${RUN_PEERS[*]} " == *" bulkhead "* ]]; then
-  timeout 150 "$BENCH_DIR/peers/bulkhead.sh" install
+  [[ ${BENCH_KEEP_BINARIES:-0} == 1 && -x $WORK/bin/bulkhead ]] || timeout 150 "$BENCH_DIR/peers/bulkhead.sh" install
   export BENCH_KEEP_BINARIES=1
   echo "bulkhead_sha256=$(cat "$WORK"/bin/bulkhead "$WORK"/bin/bulkhead-dispatcher "$WORK"/bin/bulkhead-worker | sha256sum | cut -c1-12)" >>"$RESULTS/machine.txt"
 fi
@@ -159,7 +162,7 @@ for ((j = 0; j < ${#JOBS[@]}; j++)); do
   install -d "$wdir"
   [[ -n ${FAILED[$peer]:-} || -n ${CELL_FAILED["$peer $w"]:-} ]] && continue
   if [[ $w == php-* && ${PEER_HAS_PHP[$peer]} == 0 ]]; then
-    echo "n/a (not implemented yet)" >"$wdir/status"; continue
+    echo "n/a (BENCH_BULKHEAD_PHP=0)" >"$wdir/status"; continue
   fi
   if ! time_left; then
     [[ -f $wdir/status ]] || echo "skipped: time limit of ${TIME_LIMIT}s reached" >"$wdir/status"

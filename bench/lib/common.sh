@@ -17,8 +17,11 @@ DISPATCH_USER=bench-dispatch # bulkhead's dispatcher: a user that owns no site
 DISPATCH_UID=40200
 SHARED_USER=www-data # nginx, lighttpd and Apache prefork serve as this shared user
 
-# One port per peer, all on 127.0.0.1.
-declare -A PEER_PORT=([bulkhead]=18081 [nginx]=18082 [lighttpd]=18083 [apache-itk]=18084 [apache-prefork]=18085)
+# One port per peer, all on 127.0.0.1: BENCH_PORT_BASE + 1 .. + 5 (default 18081..18085), so
+# that a run can move out of the way of someone else's servers on those ports.
+PORT_BASE=${BENCH_PORT_BASE:-18080}
+declare -A PEER_PORT=([bulkhead]=$((PORT_BASE + 1)) [nginx]=$((PORT_BASE + 2)) [lighttpd]=$((PORT_BASE + 3))
+  [apache-itk]=$((PORT_BASE + 4)) [apache-prefork]=$((PORT_BASE + 5)))
 PEERS=(bulkhead nginx lighttpd apache-itk apache-prefork)
 
 # Sizes of the processes that serve: two worker processes for the event-driven servers

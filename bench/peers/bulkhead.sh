@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bulkhead: the two sites, each with its own pool of worker processes running as the site's
-# user; the dispatcher as bench-dispatch. Static files only for now: no PHP (FastCGI is to
-# come), so the PHP cells are reported as not implemented; BENCH_BULKHEAD_PHP=1 adds a
-# [site.fastcgi] section (php-cgi, 4 processes per site) and measures them.
+# user; the dispatcher as bench-dispatch. PHP through [site.fastcgi]: php-cgi spawned by each
+# worker as the site, FPM_CHILDREN / workers processes per worker (2 x 2 = 4 per site, as
+# many as each PHP-FPM pool of nginx and lighttpd has). BENCH_BULKHEAD_PHP=0 leaves PHP out
+# (the PHP cells are then reported as not measured).
 # The executables are copied from the build directory ($BUILD, default build/) to
 # bench/work/bin ("install"; run.sh does it once, before the first measurement, and sets
 # BENCH_KEEP_BINARIES=1), so that a rebuild during the run does not change what is measured.
@@ -13,7 +14,9 @@ PEER=bulkhead
 PORT=${PEER_PORT[$PEER]}
 dir=$WORK/$PEER
 BULKHEAD_WORKERS=${BENCH_BULKHEAD_WORKERS:-$SERVER_WORKERS}
-BULKHEAD_PHP=${BENCH_BULKHEAD_PHP:-0} # 1 once bulkhead serves FastCGI: PHP cells get measured
+BULKHEAD_PHP=${BENCH_BULKHEAD_PHP:-1} # 0: no [site.fastcgi], PHP cells not measured
+# php-cgi processes per worker: the site as a whole has as many as a PHP-FPM pool has children
+BULKHEAD_PHP_PROCESSES=${BENCH_BULKHEAD_PHP_PROCESSES:-$(((FPM_CHILDREN + BULKHEAD_WORKERS - 1) / BULKHEAD_WORKERS))}
 
 write_config() {
   install -d -m 0755 "$dir" "$dir/state" "$dir/log"
@@ -41,13 +44,13 @@ group = ${SITE_UID[$site]}
 root = "$WORK/sites/$site"
 workers = { min = $BULKHEAD_WORKERS, max = $BULKHEAD_WORKERS }
 EOC
-      if [[ $BULKHEAD_PHP == 1 ]]; then # once FastCGI is served: PHP through php-cgi, as the site
+      if [[ $BULKHEAD_PHP == 1 ]]; then # PHP through php-cgi, spawned by each worker as the site
         cat <<EOC
 
 [site.fastcgi]
 extensions = [".php"]
 command = ["$(command -v php-cgi || echo /usr/bin/php-cgi)"]
-processes = $FPM_CHILDREN
+processes = $BULKHEAD_PHP_PROCESSES
 EOC
       fi
     done
@@ -95,7 +98,7 @@ start)
     die "bulkhead did not say serving within 20 s"
   fi
   wait_port "$PORT" 5 "$pid" || die "bulkhead says serving but 127.0.0.1:$PORT does not accept"
-  log "bulkhead (pid $pid) on 127.0.0.1:$PORT, $BULKHEAD_WORKERS workers per site"
+  log "bulkhead (pid $pid) on 127.0.0.1:$PORT, $BULKHEAD_WORKERS workers per site$([[ $BULKHEAD_PHP == 1 ]] && echo ", $BULKHEAD_PHP_PROCESSES php-cgi per worker")"
   ;;
 stop) stop_peer_pids "$PEER" TERM 15 ;;
 check)
