@@ -88,20 +88,4 @@ SiteLogs open_site_logs(const config::ServerConfig& server, const config::SiteCo
     return SiteLogs{open_log(base + ".access.log", site.gid), open_log(base + ".error.log", site.gid)};
 }
 
-std::string unreachable_for_others(const std::string& path) {
-    for (std::size_t slash = path.find('/', 1); slash != std::string::npos;
-         slash = path.find('/', slash + 1)) {
-        std::string directory = path.substr(0, slash);
-        struct stat info {};
-        if (stat(directory.c_str(), &info) != 0) return directory + ": " + log::errno_text(errno);
-        if (!(info.st_mode & S_IXOTH)) return directory + " is not searchable by other users";
-    }
-    struct stat info {};
-    if (stat(path.c_str(), &info) != 0) return path + ": " + log::errno_text(errno);
-    if (!(info.st_mode & S_IXOTH) || !(info.st_mode & S_IROTH)) {
-        return path + " is not readable and executable by other users";
-    }
-    return "";
-}
-
 }  // namespace bulkhead::master

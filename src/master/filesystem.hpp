@@ -24,8 +24,5 @@ std::string prepare_state_dirs(const config::Config& config);
 // site can read its logs and write them only through the descriptors it is given.
 SiteLogs open_site_logs(const config::ServerConfig& server, const config::SiteConfig& site);
 
-// Every directory on the way to `path` must be searchable, and the file executable, by
-// "other": the roles run it after dropping root. Returns what is wrong, or "".
-std::string unreachable_for_others(const std::string& path);
 
 }  // namespace bulkhead::master

@@ -22,7 +22,7 @@ void Supervisor::grow_pool(std::uint32_t site_id) {
     if (site_id >= sites_.size() || stopping_) return;
     const config::SiteConfig& site = *sites_[site_id].config;
     if (live_workers(site_id) >= site.workers.max) return;
-    slots_.push_back(Slot{Role::worker, site_id, site.name});
+    slots_.push_back(worker_slot(site_id, site.name));
     try {
         start_worker(slots_.back());
     } catch (const std::exception& error) {

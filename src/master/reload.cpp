@@ -106,7 +106,7 @@ void Supervisor::reload() {
         if (kept[site_id]) continue;
         std::uint32_t count = sites_[site_id].config->workers.min;
         for (std::uint32_t i = 0; i < count; ++i, ++started) {
-            slots_.push_back(Slot{Role::worker, site_id, sites_[site_id].config->name});
+            slots_.push_back(worker_slot(site_id, sites_[site_id].config->name));
             try {
                 start_worker(slots_.back());
             } catch (const std::exception& error) {
@@ -126,7 +126,7 @@ void Supervisor::retire_previous_generation(std::vector<SiteRuntime> previous) {
     Slot& old = dispatcher_slot();
     if (old.channel) epoll_.remove(old.channel.get());
     Slot retiring = std::move(old);
-    old = Slot{Role::dispatcher};
+    old = dispatcher_slot_template();
     retiring.retiring = true;
     retiring.kill_at = monotonic_ms() + static_cast<Millis>(config_.server.shutdown_timeout_ms);
     if (retiring.pid > 0) {

@@ -1,8 +1,10 @@
 // `bulkhead run`: validate, prepare, open the listeners, and supervise until stopped.
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -28,21 +30,25 @@ std::string own_directory() {
     return self.substr(0, self.rfind('/'));
 }
 
-// The role executables sit next to bulkhead; the roles run them after dropping root, so
-// every directory on the way must be searchable by other users.
+// The role executables sit next to bulkhead. They are opened here, by root, and executed by
+// descriptor (execveat), so the directories on the way need not be searchable by the sites'
+// users; the files themselves must be executable by them, since workers exec after dropping root.
 Executables find_executables() {
     std::string directory = own_directory();
     Executables executables{directory + "/bulkhead-dispatcher", directory + "/bulkhead-worker", {}, {}};
-    for (const std::string& path : {executables.dispatcher, executables.worker}) {
-        if (std::string problem = unreachable_for_others(path); !problem.empty()) {
-            throw std::runtime_error("the site users cannot run " + path + ": " + problem +
-                                     "; install bulkhead where every user may execute it");
-        }
-    }
     executables.dispatcher_fd.reset(open(executables.dispatcher.c_str(), O_PATH | O_CLOEXEC));
     executables.worker_fd.reset(open(executables.worker.c_str(), O_PATH | O_CLOEXEC));
     if (!executables.dispatcher_fd || !executables.worker_fd) {
-        throw std::runtime_error("cannot open the role executables in " + directory);
+        throw std::runtime_error("cannot open the role executables bulkhead-dispatcher and "
+                                 "bulkhead-worker in " + directory + ": " + log::errno_text(errno));
+    }
+    for (const auto& [path, fd] : {std::pair{&executables.dispatcher, executables.dispatcher_fd.get()},
+                                   std::pair{&executables.worker, executables.worker_fd.get()}}) {
+        struct stat info {};
+        if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode) || !(info.st_mode & S_IXOTH)) {
+            throw std::runtime_error(*path + " is not a file every user may execute (mode o+x); "
+                                     "the sites' workers run it after dropping root");
+        }
     }
     return executables;
 }

@@ -47,12 +47,12 @@ Supervisor::Supervisor(config::Config config, std::vector<Listener> listeners,
     for (const config::SiteConfig& site : config_.sites) {
         sites_.push_back(SiteRuntime{&site, open_site_logs(config_.server, site), cgroups.prepare_site(site)});
     }
-    slots_.push_back(Slot{Role::dispatcher});
+    slots_.push_back(dispatcher_slot_template());
     for (std::uint32_t site_id = 0; site_id < sites_.size(); ++site_id) {
         // workers.min processes; more on demand (pools.cpp), up to workers.max.
         std::uint32_t count = sites_[site_id].config->workers.min;
         for (std::uint32_t i = 0; i < count; ++i) {
-            slots_.push_back(Slot{Role::worker, site_id, sites_[site_id].config->name});
+            slots_.push_back(worker_slot(site_id, sites_[site_id].config->name));
         }
     }
 }

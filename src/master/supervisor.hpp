@@ -57,6 +57,18 @@ private:
         Millis kill_at = 0;           // retiring: killed if still running then
     };
 
+    static Slot worker_slot(std::uint32_t site_id, std::string site_name) {
+        Slot slot;
+        slot.site_id = site_id;
+        slot.site_name = std::move(site_name);
+        return slot;
+    }
+    static Slot dispatcher_slot_template() {
+        Slot slot;
+        slot.role = Role::dispatcher;
+        return slot;
+    }
+
     struct SiteRuntime {
         const config::SiteConfig* config = nullptr;
         SiteLogs logs;
