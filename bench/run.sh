@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark: setup, then each peer in turn (one server running at a time): start, check,
-# measure every workload with wrk, stop; then the markdown table in bench/work/results.md.
+# measure every workload with wrk, stop; then the markdown table in bench/output/results.md.
 #
 #   bench/run.sh                    full mode: per cell 3 runs of 10 s, each on a fresh server
 #                                   after a 3 s warm-up, the peers' runs interleaved; median
@@ -10,7 +10,7 @@
 # BENCH_WORKLOADS, BENCH_RUNS, BENCH_DURATION (s), BENCH_WARMUP (s), BENCH_CONNECTIONS (50),
 # BENCH_THREADS (wrk threads, 1), BENCH_INTERLEAVE (0/1), BENCH_SKIP_SETUP=1,
 # BENCH_TIME_LIMIT (s, whole run), BENCH_PORT_BASE (18080: peers on +1..+5), BENCH_WORK
-# (bench/work), BENCH_KEEP_BINARIES=1 (measure bench/work/bin as it is), BUILD.
+# (bench/output), BENCH_KEEP_BINARIES=1 (measure bench/output/bin as it is), BUILD.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -141,7 +141,7 @@ for w in "${WORKLOADS[@]}"; do
 done
 
 # bulkhead's executables: one snapshot of the build for the whole run
-# (BENCH_KEEP_BINARIES=1 and bench/work/bin filled: measure that snapshot again, e.g. to repeat
+# (BENCH_KEEP_BINARIES=1 and bench/output/bin filled: measure that snapshot again, e.g. to repeat
 # a workload with the executables of an earlier run)
 if [[ " ${RUN_PEERS[*]} " == *" bulkhead "* ]]; then
   [[ ${BENCH_KEEP_BINARIES:-0} == 1 && -x $WORK/bin/bulkhead ]] || timeout 150 "$BENCH_DIR/peers/bulkhead.sh" install

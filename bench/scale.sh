@@ -55,7 +55,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# a consistent snapshot of the build directory in bench/work/bin; BENCH_KEEP_BINARIES=1 keeps
+# a consistent snapshot of the build directory in bench/output/bin; BENCH_KEEP_BINARIES=1 keeps
 # the snapshot the main benchmark measured
 [[ ${BENCH_KEEP_BINARIES:-0} == 1 && -x $WORK/bin/bulkhead ]] || timeout 150 "$BENCH_DIR/peers/bulkhead.sh" install
 getent passwd "$DISPATCH_UID" >/dev/null || "$BENCH_DIR/setup.sh"

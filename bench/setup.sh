@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the benchmark needs (Debian packages), creates the site users and fills the
-# document roots under bench/work/sites/. Idempotent; needs root. Starts no server, and stops
+# document roots under bench/output/sites/. Idempotent; needs root. Starts no server, and stops
 # the Debian service units of nginx, lighttpd, Apache and PHP-FPM if apt started them.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"

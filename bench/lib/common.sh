@@ -4,7 +4,7 @@
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
-WORK=${BENCH_WORK:-$BENCH_DIR/work}
+WORK=${BENCH_WORK:-$BENCH_DIR/output}
 BUILD=${BUILD:-build}
 case $BUILD in /*) BUILD_DIR=$BUILD ;; *) BUILD_DIR=$REPO_DIR/$BUILD ;; esac
 

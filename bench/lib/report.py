@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns bench/work/results/ into the markdown report (stdout).
+"""Turns bench/output/results/ into the markdown report (stdout).
 
 usage: report.py RESULTS_DIR "PEER..." "WORKLOAD..."
 """

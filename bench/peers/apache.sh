@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Apache 2.4 with mod_php, configuration generated under bench/work/<variant>/ with its own
+# Apache 2.4 with mod_php, configuration generated under bench/output/<variant>/ with its own
 # ServerRoot, PidFile, ErrorLog and runtime directory; modules loaded from
 # /usr/lib/apache2/modules. Two variants:
 #   apache-itk      prefork + mpm-itk: AssignUserID per virtual host, so each connection is

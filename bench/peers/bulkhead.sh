@@ -5,7 +5,7 @@
 # many as each PHP-FPM pool of nginx and lighttpd has). BENCH_BULKHEAD_PHP=0 leaves PHP out
 # (the PHP cells are then reported as not measured).
 # The executables are copied from the build directory ($BUILD, default build/) to
-# bench/work/bin ("install"; run.sh does it once, before the first measurement, and sets
+# bench/output/bin ("install"; run.sh does it once, before the first measurement, and sets
 # BENCH_KEEP_BINARIES=1), so that a rebuild during the run does not change what is measured.
 #   bulkhead.sh start|stop|check
 set -euo pipefail
@@ -57,7 +57,7 @@ EOC
   } >"$dir/bulkhead.toml"
 }
 
-# copy_binaries: build/bulkhead{,-dispatcher,-worker} -> bench/work/bin (0755 all the way).
+# copy_binaries: build/bulkhead{,-dispatcher,-worker} -> bench/output/bin (0755 all the way).
 # The three must come from one build: copied only when none changed for 3 s (a build in
 # progress relinks them one after the other), and compared with the originals afterwards.
 copy_binaries() {
@@ -83,7 +83,7 @@ copy_binaries() {
 }
 
 case ${1:-} in
-install) copy_binaries ;; # snapshot the build into bench/work/bin (run.sh does it once)
+install) copy_binaries ;; # snapshot the build into bench/output/bin (run.sh does it once)
 start)
   port_free "$PORT" || die "port $PORT is in use"
   rm -f "$(peer_pidfile $PEER)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # PHP-FPM for nginx and lighttpd: one master (root, started here with a generated
 # configuration) and one static pool per site, running as that site's user, listening on a
-# unix socket under bench/work/<owner>/php-fpm/ that only the web server's user may open.
+# unix socket under bench/output/<owner>/php-fpm/ that only the web server's user may open.
 #   php-fpm.sh start OWNER   (OWNER: the peer that uses it; its pid is appended to OWNER's pids)
 #   php-fpm.sh socket OWNER SITE
 set -euo pipefail
