@@ -1,9 +1,9 @@
 // SIGHUP: read the configuration file again. An invalid file is reported and changes nothing.
 // A valid one starts a new generation: a new dispatcher with the new routing table, new
 // workers for new and changed sites; unchanged sites keep their processes. The previous
-// dispatcher then stops accepting and routes what it holds; once it has gone (or after a
-// header timeout) the workers of changed and removed sites are asked to finish their requests
-// and stop, within server.shutdown_timeout.
+// dispatcher then stops accepting and routes what it holds; once it has gone the workers of
+// changed and removed sites are asked to finish their requests and stop. Whatever of the old
+// generation still runs after server.shutdown_timeout is killed.
 
 #include <signal.h>
 
@@ -135,7 +135,6 @@ void Supervisor::retire_previous_generation(std::vector<SiteRuntime> previous) {
         slots_.push_back(std::move(retiring));
     }
     for (SiteRuntime& site : previous) retired_cgroups_.push_back(std::move(site.cgroup));
-    retire_workers_at_ = monotonic_ms() + static_cast<Millis>(config_.server.header_timeout_ms) + 1000;
 }
 
 // Called every turn of the loop: retiring workers are told to stop once the old dispatcher

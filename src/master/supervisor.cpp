@@ -185,9 +185,7 @@ void Supervisor::on_exit(Slot& slot, int wait_status) {
     if (stopping_ || slot.retiring) {
         log::info(describe(slot), " ", how);
         if (slot.retiring && !stopping_) {
-            bool dispatcher = slot.role == Role::dispatcher;
             std::erase_if(slots_, [](const Slot& s) { return s.retiring && s.pid == 0; });
-            if (dispatcher) retire_workers_at_ = std::min(retire_workers_at_, now);
         }
         return;
     }

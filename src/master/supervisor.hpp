@@ -119,7 +119,6 @@ private:
     Millis workers_stop_at_ = 0;
     bool done_ = false;
     int exit_status_ = 0;
-    Millis retire_workers_at_ = 0;   // SIGTERM to retiring workers (after the old dispatcher)
     std::vector<SiteCgroup> retired_cgroups_;
 };
 
