@@ -190,13 +190,15 @@ void Dispatcher::let_idle_workers_go() {
     if (now - idle_checked_at_ < 1000) return;
     idle_checked_at_ = now;
     std::vector<std::uint32_t> idle;
-    for (WorkerChannel& worker : table_.workers()) {
-        if (worker.load > 0) {
-            worker.idle_since = 0;
-        } else if (worker.idle_since == 0) {
-            worker.idle_since = now;
-        } else if (now - worker.idle_since >= table_.site(worker.site_id).idle_ms) {
-            idle.push_back(worker.worker_id);
+    for (SiteState& site : table_.sites()) {
+        for (WorkerChannel& worker : site.workers) {
+            if (worker.load > 0) {
+                worker.idle_since = 0;
+            } else if (worker.idle_since == 0) {
+                worker.idle_since = now;
+            } else if (now - worker.idle_since >= site.idle_ms) {
+                idle.push_back(worker.worker_id);
+            }
         }
     }
     for (std::uint32_t worker_id : idle) {

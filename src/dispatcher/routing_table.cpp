@@ -10,22 +10,19 @@ void RoutingTable::add_site(std::uint32_t site_id, SiteState state) {
 }
 
 std::uint32_t RoutingTable::worker_count(std::uint32_t site_id) const {
-    return static_cast<std::uint32_t>(std::count_if(
-        workers_.begin(), workers_.end(), [site_id](const WorkerChannel& w) { return w.site_id == site_id; }));
+    return static_cast<std::uint32_t>(sites_[site_id].workers.size());
 }
 
 std::uint64_t RoutingTable::connections(std::uint32_t site_id) const {
     std::uint64_t total = 0;
-    for (const WorkerChannel& worker : workers_) {
-        if (worker.site_id == site_id) total += worker.load;
-    }
+    for (const WorkerChannel& worker : sites_[site_id].workers) total += worker.load;
     return total;
 }
 
 std::uint32_t RoutingTable::ready_count(std::uint32_t site_id) const {
-    return static_cast<std::uint32_t>(std::count_if(workers_.begin(), workers_.end(), [site_id](const WorkerChannel& w) {
-        return w.site_id == site_id && w.ready;
-    }));
+    const auto& workers = sites_[site_id].workers;
+    return static_cast<std::uint32_t>(
+        std::count_if(workers.begin(), workers.end(), [](const WorkerChannel& w) { return w.ready; }));
 }
 
 bool RoutingTable::add_host(std::string_view pattern, std::uint32_t site_id) {
@@ -44,37 +41,57 @@ const std::string& RoutingTable::site_name(std::uint32_t site_id) const {
 WorkerChannel& RoutingTable::attach(std::uint32_t site_id, std::uint32_t worker_id,
                                     UniqueFd channel) {
     detach(worker_id);
-    workers_.push_back(WorkerChannel{worker_id, site_id, std::move(channel), 0});
-    return workers_.back();
+    site_of_worker_[worker_id] = site_id;
+    site_of_channel_[channel.get()] = site_id;
+    auto& workers = sites_[site_id].workers;
+    workers.push_back(WorkerChannel{worker_id, site_id, std::move(channel), 0});
+    return workers.back();
 }
 
 void RoutingTable::detach(std::uint32_t worker_id) {
-    std::erase_if(workers_, [worker_id](const WorkerChannel& w) { return w.worker_id == worker_id; });
+    auto site = site_of_worker_.find(worker_id);
+    if (site == site_of_worker_.end()) return;
+    auto& workers = sites_[site->second].workers;
+    if (WorkerChannel* worker = find_in_site(site->second, worker_id)) {
+        site_of_channel_.erase(worker->channel.get());
+    }
+    std::erase_if(workers, [worker_id](const WorkerChannel& w) { return w.worker_id == worker_id; });
+    site_of_worker_.erase(site);
+}
+
+WorkerChannel* RoutingTable::find_in_site(std::uint32_t site_id, std::uint32_t worker_id) {
+    for (WorkerChannel& worker : sites_[site_id].workers) {
+        if (worker.worker_id == worker_id) return &worker;
+    }
+    return nullptr;
 }
 
 WorkerChannel* RoutingTable::worker(std::uint32_t worker_id) {
-    auto found = std::find_if(workers_.begin(), workers_.end(),
-                              [worker_id](const WorkerChannel& w) { return w.worker_id == worker_id; });
-    return found == workers_.end() ? nullptr : &*found;
+    auto site = site_of_worker_.find(worker_id);
+    return site == site_of_worker_.end() ? nullptr : find_in_site(site->second, worker_id);
 }
 
 WorkerChannel* RoutingTable::worker_by_channel(int channel_fd) {
-    auto found = std::find_if(workers_.begin(), workers_.end(), [channel_fd](const WorkerChannel& w) {
-        return w.channel.get() == channel_fd;
-    });
-    return found == workers_.end() ? nullptr : &*found;
+    auto site = site_of_channel_.find(channel_fd);
+    if (site == site_of_channel_.end()) return nullptr;
+    for (WorkerChannel& worker : sites_[site->second].workers) {
+        if (worker.channel.get() == channel_fd) return &worker;
+    }
+    return nullptr;
 }
 
 std::vector<int> RoutingTable::channel_fds() const {
     std::vector<int> fds;
-    for (const WorkerChannel& worker : workers_) fds.push_back(worker.channel.get());
+    for (const SiteState& site : sites_) {
+        for (const WorkerChannel& worker : site.workers) fds.push_back(worker.channel.get());
+    }
     return fds;
 }
 
 WorkerChannel* RoutingTable::least_busy(std::uint32_t site_id, const WorkerChannel* exclude) {
     WorkerChannel* best = nullptr;
-    for (WorkerChannel& candidate : workers_) {
-        if (candidate.site_id != site_id || &candidate == exclude || !candidate.ready) continue;
+    for (WorkerChannel& candidate : sites_[site_id].workers) {
+        if (&candidate == exclude || !candidate.ready) continue;
         if (best == nullptr || candidate.load < best->load) best = &candidate;
     }
     return best;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/clock.hpp"
@@ -31,6 +32,7 @@ struct SiteState {
     std::uint32_t max_connections = 1000;
     std::vector<std::pair<int, std::uint32_t>> waiting;  // descriptor, generation
     Millis asked_at = 0;  // when the master was last asked for a worker; 0: not asked
+    std::vector<WorkerChannel> workers;  // few per site: a linear scan beats a map
 };
 
 class RoutingTable {
@@ -40,7 +42,7 @@ public:
     std::uint32_t worker_count(std::uint32_t site_id) const;  // attached, ready or not
     std::uint32_t ready_count(std::uint32_t site_id) const;
     std::uint64_t connections(std::uint32_t site_id) const;  // summed load of its workers
-    std::vector<WorkerChannel>& workers() { return workers_; }
+    std::vector<SiteState>& sites() { return sites_; }
     bool add_host(std::string_view pattern, std::uint32_t site_id);
     bool has_site(std::uint32_t site_id) const;
     const std::string& site_name(std::uint32_t site_id) const;
@@ -52,14 +54,18 @@ public:
     void detach(std::uint32_t worker_id);  // closes the channel
     WorkerChannel* worker(std::uint32_t worker_id);
     WorkerChannel* worker_by_channel(int channel_fd);
-    // The worker of the site with the smallest load, skipping `exclude`; nullptr if none.
     std::vector<int> channel_fds() const;
+    // The worker of the site with the smallest load, skipping `exclude`; nullptr if none.
     WorkerChannel* least_busy(std::uint32_t site_id, const WorkerChannel* exclude = nullptr);
 
 private:
     proto::HostTable hosts_;
     std::vector<SiteState> sites_;         // by site id
-    std::vector<WorkerChannel> workers_;   // few per site: a linear scan beats a map
+    // Which site a worker (by id, by channel) belongs to: routing work per connection then
+    // looks at that site's workers only, however many sites there are.
+    std::unordered_map<std::uint32_t, std::uint32_t> site_of_worker_;
+    std::unordered_map<int, std::uint32_t> site_of_channel_;
+    WorkerChannel* find_in_site(std::uint32_t site_id, std::uint32_t worker_id);
 };
 
 }  // namespace bulkhead::dispatcher
