@@ -59,7 +59,8 @@ struct SiteRoute {
     static constexpr auto kType = MasterDispatcherType::site;
     static constexpr bool kTakesFd = false;
     MasterDispatcherType type = kType;
-    std::uint16_t reserved = 0;
+    std::uint8_t tls = 0;  // 1: the site has [site.tls]; TLS listeners route to it by SNI
+    std::uint8_t reserved = 0;
     std::uint32_t site_id = 0;
     std::uint32_t min_workers = 1;  // 0: the site's first request asks for its first worker
     std::uint32_t max_workers = 4;

@@ -3,10 +3,13 @@
 // descriptor fds::kWorkerMaster).
 //
 // Order: settings, then any number of host / index / path, cgi and fastcgi (each at most once,
-// followed by their extension messages and, for fastcgi, its command word by word), then ready.
-// A worker receives its own site's slice of the configuration and nothing of any other site. The worker sends nothing on
-// this channel. After ready only log_file (SIGUSR1: logs reopened). Graceful stop is SIGTERM;
-// the master never reads from a worker.
+// followed by their extension messages and, for fastcgi, its command word by word), for a site
+// with [site.tls]: tls, its tls_file messages (certificate chain and key, an OCSP response if
+// configured) and at least one ticket_key; then ready.
+// A worker receives its own site's slice of the configuration and nothing of any other site;
+// its TLS key travels as a descriptor to this site's workers alone. The worker sends nothing on
+// this channel. After ready only log_file (SIGUSR1: logs reopened) and ticket_key (rotation).
+// Graceful stop is SIGTERM; the master never reads from a worker.
 
 #include <cstdint>
 
@@ -26,6 +29,11 @@ enum class MasterWorkerType : std::uint16_t {
     argument,      // master → worker: one word of site.fastcgi.command, in order
     confinement,   // master → worker: what its own confinement steps need (network, SELinux)
     log_file,      // master → worker, any time after ready: a reopened log file  [descriptor]
+    tls,           // master → worker: [site.tls] settings (the site terminates TLS)
+    tls_file,      // master → worker: the certificate chain, the key or an OCSP response,
+                   // opened by the master (the key may be readable by root only) [descriptor]
+    ticket_key,    // master → worker: the site's newest session-ticket key; before ready and
+                   // again at every rotation. The worker keeps the newest few for resumption.
     end_,
 };
 
@@ -131,6 +139,42 @@ struct WorkerArgument {
     char argument[4096] = {};
 };
 
+// [site.tls]. Versions are the wire values: 0x0303 TLS 1.2, 0x0304 TLS 1.3.
+struct WorkerTls {
+    static constexpr auto kType = MasterWorkerType::tls;
+    static constexpr bool kTakesFd = false;
+    MasterWorkerType type = kType;
+    std::uint16_t min_version = 0x0303;
+    std::uint8_t redirect_http = 0;           // 1: plaintext requests get 308 to https://
+    std::uint8_t hsts_include_subdomains = 0;
+    std::uint16_t https_port = 443;           // for redirects: the first tls_listen port
+    std::uint32_t hsts_max_age_s = 0;         // 0: no Strict-Transport-Security header
+    char ciphers[512] = {};                   // TLS 1.2 cipher list (OpenSSL syntax); "": default
+    char ciphersuites[256] = {};              // TLS 1.3 suites; "": default
+};
+
+enum class TlsFileKind : std::uint16_t { certificate_chain = 1, private_key = 2, ocsp_response = 3 };
+
+struct WorkerTlsFile {
+    static constexpr auto kType = MasterWorkerType::tls_file;
+    static constexpr bool kTakesFd = true;
+    MasterWorkerType type = kType;
+    TlsFileKind which = TlsFileKind::certificate_chain;
+};
+
+// RFC 5077 layout: a key name the ticket carries, an AES-256 key and an HMAC-SHA256 key.
+struct WorkerTicketKey {
+    static constexpr auto kType = MasterWorkerType::ticket_key;
+    static constexpr bool kTakesFd = false;
+    MasterWorkerType type = kType;
+    std::uint8_t name[16] = {};
+    std::uint8_t aes_key[32] = {};
+    std::uint8_t hmac_key[32] = {};
+};
+
+static_assert(sizeof(WorkerTls) == 780);
+static_assert(sizeof(WorkerTlsFile) == 4);
+static_assert(sizeof(WorkerTicketKey) == 82);
 static_assert(sizeof(WorkerSettings) == 4200);
 static_assert(sizeof(WorkerCgi) == 8);
 static_assert(sizeof(WorkerFastCgi) == 120);

@@ -26,7 +26,8 @@ consteval std::uint32_t protocol_fingerprint() {
                                sizeof(HostRoute), sizeof(ProxyTrust), sizeof(WorkerAttach),
                                sizeof(WorkerDetach), sizeof(PeerViolation), sizeof(WantWorker),
                                sizeof(WorkerIdle), sizeof(WorkerSettings), sizeof(WorkerHost),
-                               sizeof(WorkerIndex), sizeof(WorkerReady), sizeof(WorkerConfinement), sizeof(WorkerLogFile), sizeof(Handoff),
+                               sizeof(WorkerIndex), sizeof(WorkerReady), sizeof(WorkerConfinement), sizeof(WorkerLogFile), sizeof(WorkerTls),
+                               sizeof(WorkerTlsFile), sizeof(WorkerTicketKey), sizeof(Handoff),
                                sizeof(Handback), sizeof(WorkerLoad)}) {
         mix(size);
     }

@@ -1,6 +1,7 @@
 #pragma once
 // The worker's slice of the configuration: its own site and nothing of any other.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +28,30 @@ struct FastCgiSettings {
     std::uint32_t timeout_ms = 60'000;
 };
 
+// One session-ticket key (ipc::WorkerTicketKey): the name travels in the ticket.
+struct TicketKey {
+    std::array<std::uint8_t, 16> name{};
+    std::array<std::uint8_t, 32> aes_key{};
+    std::array<std::uint8_t, 32> hmac_key{};
+};
+
+// [site.tls]: this site terminates TLS with its own certificate and key. The descriptors were
+// opened by the master (the key may be readable by root only) and reach this site's workers
+// alone; the worker keeps them open for its lifetime.
+struct TlsSettings {
+    std::uint16_t min_version = 0x0303;  // wire value: 0x0303 TLS 1.2, 0x0304 TLS 1.3
+    std::string ciphers;                 // TLS 1.2 cipher list; "": the built-in policy
+    std::string ciphersuites;            // TLS 1.3; "": OpenSSL's default
+    bool redirect_http = false;          // plaintext requests get 308 to https://
+    std::uint16_t https_port = 443;
+    std::uint32_t hsts_max_age_s = 0;    // 0: no Strict-Transport-Security
+    bool hsts_include_subdomains = false;
+    UniqueFd certificate_chain;
+    UniqueFd private_key;
+    UniqueFd ocsp_response;              // optional
+    std::vector<TicketKey> ticket_keys;  // newest first
+};
+
 struct Site {
     std::string name;
     std::uint32_t site_id = 0;
@@ -47,6 +72,7 @@ struct Site {
     std::uint64_t max_body_bytes = 10 * 1024 * 1024;
     std::optional<CgiSettings> cgi;
     std::optional<FastCgiSettings> fastcgi;
+    std::optional<TlsSettings> tls;
 
     bool owns(std::string_view normalized_host) const { return hosts.find(normalized_host).has_value(); }
 };

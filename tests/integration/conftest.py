@@ -21,7 +21,9 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -29,6 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+# The security suite loads this file by path: make its sibling modules importable either way.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tls_certs  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_DIR = Path(os.environ.get("BULKHEAD_BUILD_DIR", str(REPO / "build")))
@@ -310,10 +316,11 @@ class BulkheadServer:
     loopback with port 0."""
 
     def __init__(self, server_options=None, alpha_options=None, beta_options=None,
-                 prefix="bulkhead-it-"):
+                 prefix="bulkhead-it-", tls=False):
         require_root_and_binaries()
         self.dir = Path(tempfile.mkdtemp(prefix=prefix, dir=TEST_TMPDIR))
         os.chmod(self.dir, 0o755)
+        self.tls = tls
         self.state_dir = self.dir / "state"
         self.log_dir = self.dir / "log"
         self.jail_dir = self.state_dir / "dispatcher-jail"
@@ -335,17 +342,24 @@ class BulkheadServer:
             "user": ALPHA_UID, "group": ALPHA_UID, "root": str(self.alpha_root),
             "workers": {"min": 2, "max": 4},
         }
+        if tls:
+            self.make_certificates()
+            self.server_options["tls_listen"] = ["127.0.0.1:0"]
+            self.alpha_options["tls"] = {"cert": str(self.alpha_cert), "key": str(self.alpha_key)}
         self.alpha_options.update(alpha_options or {})
         self.beta_options = {
             "name": "beta", "hosts": ["beta.test"],
             "user": BETA_UID, "group": BETA_UID, "root": str(self.beta_root),
         }
+        if tls:
+            self.beta_options["tls"] = {"cert": str(self.beta_cert), "key": str(self.beta_key)}
         self.beta_options.update(beta_options or {})
         self.proc = None
         self.lines = []
         self.lines_lock = threading.Condition()
         self.reader = None
         self.ports = {}  # "127.0.0.1" / "::1" -> port
+        self.tls_ports = {}  # the same for server.tls_listen
         self.seen_pids = set()
         self.exit_code = None
         self.make_content()
@@ -361,6 +375,54 @@ class BulkheadServer:
     def write_config(self) -> None:
         self.config_path.write_text(self.config_text())
         os.chmod(self.config_path, 0o644)
+
+    def make_certificates(self) -> None:
+        """A throwaway CA and one certificate per site (a chain: leaf, then the CA), under
+        <dir>/tls; the keys are root's, mode 0600, as on a real host."""
+        tls_dir = self.dir / "tls"
+        tls_dir.mkdir(mode=0o700)
+        self.ca = tls_certs.make_ca(tls_dir / "ca")
+        self.ca_file = self.ca.cert
+        self.alpha_cert, self.alpha_key = tls_certs.make_site_cert(
+            self.ca, tls_dir / "alpha", ["alpha.test", "*.alpha.test"])
+        self.beta_cert, self.beta_key = tls_certs.make_site_cert(
+            self.ca, tls_dir / "beta", ["beta.test"])
+
+    def ssl_context(self, alpn=("http/1.1",)) -> ssl.SSLContext:
+        """A client context that trusts this server's test CA."""
+        context = ssl.create_default_context(cafile=str(self.ca_file))
+        if alpn:
+            context.set_alpn_protocols(list(alpn))
+        return context
+
+    def tls_connect(self, server_name: str | None, alpn=("http/1.1",), timeout: float = 5.0,
+                    context: ssl.SSLContext | None = None) -> ssl.SSLSocket:
+        """A TLS connection to the first tls_listen address, handshake done. With
+        server_name None no SNI is sent (and the certificate's name is not checked)."""
+        context = context or self.ssl_context(alpn)
+        if server_name is None:
+            context.check_hostname = False
+        sock = socket.create_connection(("127.0.0.1", self.tls_port), timeout=timeout)
+        try:
+            return context.wrap_socket(sock, server_hostname=server_name)
+        except BaseException:
+            sock.close()
+            raise
+
+    def tls_get(self, host: str, target: str = "/", server_name: str | None = "",
+                headers=(), method: str = "GET", timeout: float = 5.0) -> Response:
+        """One HTTP/1.1 request over TLS with Connection: close. SNI is `host` unless
+        `server_name` says otherwise (None: no SNI)."""
+        name = host if server_name == "" else server_name
+        hdrs = list(headers) + ["Connection: close"]
+        with self.tls_connect(name, timeout=timeout) as sock:
+            sock.sendall(request_bytes(host, target, method, "HTTP/1.1", hdrs))
+            reply = recv_all(sock, timeout)
+        return parse_one(reply, head=(method == "HEAD"))
+
+    @property
+    def tls_port(self) -> int:
+        return self.tls_ports["127.0.0.1"]
 
     def make_content(self) -> None:
         # Owners are set below: every file and directory belongs to its site's user.
@@ -465,12 +527,16 @@ class BulkheadServer:
             raise AssertionError(f"bulkhead did not start within {START_TIMEOUT}s "
                                  f"(exit code {code}); its log:\n{self.log}")
         wanted = len(self.server_options["listen"])
-        while len(self.ports) < wanted and time.monotonic() < deadline:
-            for match in re.finditer(r"listening on (\S+):(\d+) \(http\)", self.log):
-                self.ports[match.group(1).strip("[]")] = int(match.group(2))
-            if len(self.ports) < wanted:
+        wanted_tls = len(self.server_options.get("tls_listen") or [])
+        while (len(self.ports) < wanted or len(self.tls_ports) < wanted_tls) \
+                and time.monotonic() < deadline:
+            for match in re.finditer(r"listening on (\S+):(\d+) \((https?)\)", self.log):
+                ports = self.tls_ports if match.group(3) == "https" else self.ports
+                ports[match.group(1).strip("[]")] = int(match.group(2))
+            if len(self.ports) < wanted or len(self.tls_ports) < wanted_tls:
                 time.sleep(0.05)
         assert len(self.ports) == wanted, f"listening lines missing:\n{self.log}"
+        assert len(self.tls_ports) == wanted_tls, f"TLS listening lines missing:\n{self.log}"
         self.master_pid  # noqa: B018 - records the pids seen so far
         self.dispatcher_pid
         self.worker_pids()
