@@ -15,9 +15,9 @@ DEMO_PORT    ?= 8080
 
 # Debian 12 packages the build and the tests need.
 PACKAGES := build-essential cmake pkg-config libtomlplusplus-dev libcli11-dev \
-            libgtest-dev libgmock-dev libseccomp-dev libcap-dev libssl-dev \
+            libgtest-dev libgmock-dev libseccomp-dev libcap-dev libssl-dev libnghttp2-dev \
             python3-pytest python3-requests clang libclang-rt-14-dev media-types \
-            curl procps iproute2 php-cgi perl logrotate
+            curl procps iproute2 php-cgi perl logrotate openssl nghttp2-client
 
 .PHONY: all deps build demo test sanitize fuzz fuzz-build format clean
 

@@ -1,9 +1,5 @@
 #include "worker/connection.hpp"
 
-#include <errno.h>
-#include <sys/sendfile.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 
 #include "worker/response_head.hpp"
@@ -21,12 +17,13 @@ std::span<const std::byte> bytes_of(const std::string& text, std::size_t from) {
 
 }  // namespace
 
-Connection::Connection(UniqueFd socket, const ipc::ConnectionMeta& meta, std::uint16_t flags,
-                       std::string carried, ConnectionContext context)
-    : socket_(std::move(socket)),
+Connection::Connection(std::unique_ptr<Transport> transport, const ipc::ConnectionMeta& meta,
+                       std::uint16_t flags, std::string carried, ConnectionContext context)
+    : transport_(std::move(transport)),
       meta_(meta),
       flags_(flags),
       context_(context),
+      state_(transport_->encrypted() ? State::handshake : State::head),
       in_(std::move(carried)) {
     head_started_ = monotonic_ms();
     set_deadline(head_started_ + context_.site.header_timeout_ms);
@@ -40,7 +37,11 @@ Connection::~Connection() {
 }
 
 bool Connection::wants_read() const {
+    if (transport_->wants_read())
+        return true;
     switch (state_) {
+        case State::handshake:
+            return !transport_->wants_write();
         case State::head:
         case State::body:
         case State::linger:
@@ -56,7 +57,8 @@ bool Connection::wants_read() const {
 }
 
 bool Connection::wants_write() const {
-    return state_ == State::write || (state_ == State::stream && out_sent_ < out_.size());
+    return transport_->wants_write() || state_ == State::write ||
+           (state_ == State::stream && out_sent_ < out_.size());
 }
 
 Millis Connection::deadline() const {
@@ -73,6 +75,9 @@ Connection::Verdict Connection::advance() {
         std::uint64_t before = progress_;
         Verdict verdict = Verdict::keep;
         switch (state_) {
+            case State::handshake:
+                verdict = advance_handshake();
+                break;
             case State::head:
                 verdict = advance_head();
                 break;
@@ -104,15 +109,28 @@ Connection::Io Connection::read_more() {
     }
     std::size_t old_size = in_.size();
     in_.resize(old_size + kReadChunk);
-    ssize_t got = recv(socket_.get(), in_.data() + old_size, kReadChunk, 0);
-    in_.resize(old_size + static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
-    if (got > 0) {
+    std::size_t got = 0;
+    IoStatus status = transport_->read(std::span<char>(in_.data() + old_size, kReadChunk), got);
+    in_.resize(old_size + (status == IoStatus::done ? got : 0));
+    if (status == IoStatus::done) {
         ++progress_;
         return Io::progress;
     }
-    if (got < 0 && (errno == EAGAIN || errno == EINTR))
-        return Io::would_block;
-    return Io::closed;
+    return status == IoStatus::would_block ? Io::would_block : Io::closed;
+}
+
+// TLS: the handshake with the site's certificate; ALPN h2 hands the connection to HTTP/2.
+Connection::Verdict Connection::advance_handshake() {
+    IoStatus status = transport_->handshake();
+    if (status == IoStatus::closed)
+        return Verdict::close;  // a failed handshake: the client got its alert
+    if (status == IoStatus::would_block)
+        return Verdict::keep;
+    if (transport_->alpn() == "h2")
+        return Verdict::switch_h2;
+    state_ = State::head;
+    ++progress_;
+    return Verdict::keep;
 }
 
 Connection::Verdict Connection::advance_head() {
@@ -143,7 +161,10 @@ Connection::Verdict Connection::advance_head() {
 }
 
 bool Connection::host_is_ours(const proto::RequestHead& head, int& error_status) const {
-    bool any_host = (flags_ & ipc::kServeAnyHost) && requests_served_ == 0;
+    // The unknown_host site answers any name: in the clear for the first request (later ones
+    // may name a real site and go back to the dispatcher), inside TLS for all of them (the
+    // client chose this connection by its certificate).
+    bool any_host = (flags_ & ipc::kServeAnyHost) && (requests_served_ == 0 || tls());
     std::optional<std::string_view> authority = head.routing_authority();
     if (!authority)
         return any_host;  // HTTP/1.0 without Host
@@ -165,11 +186,18 @@ Connection::Verdict Connection::on_head(const proto::RequestHead& head, std::siz
     record_.client = meta_.client;
     int error_status = 0;
     if (!host_is_ours(head, error_status)) {
-        // Not consumed: the whole request goes back with the socket.
-        return stopping_ ? fail(421) : Verdict::handback;
+        // Not consumed: the whole request goes back with the socket. Inside TLS it cannot go
+        // anywhere: 421 tells the client to open a connection for that name (RFC 9110 15.5.20).
+        return stopping_ || tls() ? fail(421) : Verdict::handback;
     }
     if (error_status != 0)
         return fail(error_status);
+    if (!tls() && context_.site.tls && context_.site.tls->redirect_http) {
+        start_response(redirect_to_https(head), head.keep_alive() && !stopping_ && !body_.present(),
+                       head.version_minor == 0);
+        in_start_ += head_bytes;
+        return Verdict::keep;
+    }
     body_ = RequestBody(head, context_.site.max_body_bytes);
     if (body_.declared_too_large())
         return fail(413);
@@ -224,6 +252,7 @@ void Connection::start_response(ResponsePlan plan, bool keep_alive, bool http10_
     out_sent_ = 0;
     file_.reset();
     file_remaining_ = 0;
+    add_tls_headers(plan.headers);
     append_response_head(out_, plan, ResponseFraming{keep_alive, http10_client});
     if (!plan.omit_body && plan.file && plan.length <= kInlineBodyBytes) {
         // Small files go out with the head in one send instead of a send and a sendfile.
@@ -250,26 +279,23 @@ void Connection::start_response(ResponsePlan plan, bool keep_alive, bool http10_
 
 Connection::Verdict Connection::advance_write() {
     while (out_sent_ < out_.size()) {
-        int more = file_remaining_ > 0 ? MSG_MORE : 0;
-        ssize_t sent = send(socket_.get(), out_.data() + out_sent_, out_.size() - out_sent_,
-                            MSG_NOSIGNAL | MSG_DONTWAIT | more);
-        if (sent < 0)
-            return (errno == EAGAIN || errno == EINTR) ? Verdict::keep : Verdict::close;
-        out_sent_ += static_cast<std::size_t>(sent);
+        std::size_t sent = 0;
+        IoStatus status = transport_->write(std::string_view(out_).substr(out_sent_), sent,
+                                            file_remaining_ > 0);
+        if (status != IoStatus::done)
+            return status == IoStatus::would_block ? Verdict::keep : Verdict::close;
+        out_sent_ += sent;
         ++progress_;
         set_deadline(monotonic_ms() + context_.site.keepalive_timeout_ms);
     }
     while (file_remaining_ > 0) {
-        off_t offset = static_cast<off_t>(file_offset_);
         std::size_t chunk =
             static_cast<std::size_t>(std::min<std::uint64_t>(file_remaining_, 1 << 20));
-        ssize_t sent = sendfile(socket_.get(), file_.get(), &offset, chunk);
-        if (sent < 0)
-            return (errno == EAGAIN || errno == EINTR) ? Verdict::keep : Verdict::close;
-        if (sent == 0)
-            return Verdict::close;  // the file shrank under us
-        file_offset_ += static_cast<std::uint64_t>(sent);
-        file_remaining_ -= static_cast<std::uint64_t>(sent);
+        std::size_t sent = 0;
+        IoStatus status = transport_->send_file(file_.get(), file_offset_, chunk, sent);
+        if (status != IoStatus::done)
+            return status == IoStatus::would_block ? Verdict::keep : Verdict::close;
+        file_remaining_ -= sent;
         ++progress_;
         set_deadline(monotonic_ms() + context_.site.keepalive_timeout_ms);
     }
@@ -285,12 +311,13 @@ Connection::Verdict Connection::finish_request() {
     if (close_after_write_) {
         // Closing with unread bytes would reset the connection and could destroy the answer
         // before the client reads it; linger only then, as most clients sent nothing more.
-        char probe;
-        bool unread =
-            in_start_ < in_.size() || recv(socket_.get(), &probe, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-        if (!unread)
+        bool unread = in_start_ < in_.size() || transport_->has_input();
+        if (!unread) {
+            if (tls())
+                transport_->shutdown_write();  // close_notify: the answer ended, not cut off
             return Verdict::close;
-        shutdown(socket_.get(), SHUT_WR);
+        }
+        transport_->shutdown_write();
         state_ = State::linger;
         set_deadline(monotonic_ms() + kLingerMs);
         return Verdict::keep;
@@ -306,12 +333,11 @@ Connection::Verdict Connection::finish_request() {
 Connection::Verdict Connection::advance_linger() {
     char sink[4096];
     for (int i = 0; i < 16; ++i) {
-        ssize_t got = recv(socket_.get(), sink, sizeof sink, MSG_DONTWAIT);
-        if (got > 0)
+        std::size_t got = 0;
+        IoStatus status = transport_->read(sink, got);
+        if (status == IoStatus::done)
             continue;
-        if (got < 0 && (errno == EAGAIN || errno == EINTR))
-            return Verdict::keep;
-        return Verdict::close;
+        return status == IoStatus::would_block ? Verdict::keep : Verdict::close;
     }
     return Verdict::keep;  // more to drain: the next readiness continues
 }
@@ -331,6 +357,8 @@ Connection::Verdict Connection::fail(int status) {
 }
 
 Connection::Verdict Connection::on_timeout() {
+    if (state_ == State::handshake)
+        return Verdict::close;  // no HTTP answer before TLS is up
     if (state_ == State::stream)
         return stream_timeout();
     if (state_ == State::head && in_start_ < in_.size()) {
@@ -344,11 +372,37 @@ Connection::Verdict Connection::on_timeout() {
 
 Connection::Verdict Connection::stop_keep_alive() {
     stopping_ = true;
-    if (state_ == State::head && in_start_ == in_.size())
+    if ((state_ == State::head && in_start_ == in_.size()) || state_ == State::handshake)
         return Verdict::close;
     close_after_write_ = true;
     keep_alive_ = false;
     return Verdict::keep;
+}
+
+}  // namespace bulkhead::worker
+
+namespace bulkhead::worker {
+
+ResponsePlan Connection::redirect_to_https(const proto::RequestHead& head) const {
+    std::string host = proto::normalize_host(head.routing_authority().value_or("")).value_or("");
+    if (host.empty())
+        host = ipc::address_text(meta_.local);
+    std::uint16_t port = context_.site.tls->https_port;
+    std::string location = "https://" + host;
+    if (port != 443)
+        location += ":" + std::to_string(port);
+    location += head.path_and_query.empty() ? std::string_view("/") : head.path_and_query;
+    // 308 keeps the method and body (RFC 9110 15.4.9): a POST stays a POST over https.
+    ResponsePlan plan = error_response(308, "Location: " + location + "\r\n");
+    return plan;
+}
+
+void Connection::add_tls_headers(std::string& headers) const {
+    if (!tls() || !context_.site.tls || context_.site.tls->hsts_max_age_s == 0)
+        return;
+    headers += "Strict-Transport-Security: max-age=" +
+               std::to_string(context_.site.tls->hsts_max_age_s) +
+               (context_.site.tls->hsts_include_subdomains ? "; includeSubDomains" : "") + "\r\n";
 }
 
 }  // namespace bulkhead::worker

@@ -1,12 +1,15 @@
 #pragma once
-// One client connection in a worker: HTTP/1.1 with keep-alive and pipelining, HTTP/1.0.
-// A small state machine driven by the event loop; it never blocks.
+// One client connection in a worker: HTTP/1.1 with keep-alive and pipelining, HTTP/1.0, in
+// the clear or over TLS (the Transport hides which). A small state machine driven by the
+// event loop; it never blocks.
 //
+//   handshake (TLS) ──▶ head, or HTTP/2 when ALPN chose h2 (the loop takes the transport)
 //   head ──▶ body (drained) ──▶ write ──▶ head (keep-alive, next pipelined request first)
 //     │                           └────▶ linger (half-closed, draining) ──▶ closed
 //     ├──▶ stream: a handler (CGI, FastCGI) answers as its program runs; the connection feeds
 //     │    it the request body and writes what it produces ──▶ head, linger or closed
 //     └──▶ handback: the next request names another site; the socket returns to the dispatcher
+//          (plaintext only: inside TLS such a request gets 421 Misdirected Request)
 //
 // For `stream` the connection is the handler's Exchange (exchange.hpp): the HTTP/1.1 framing of
 // both bodies lives here, the handlers know nothing of it.
@@ -19,50 +22,40 @@
 #include "base/unique_fd.hpp"
 #include "ipc/dispatcher_worker.hpp"
 #include "proto/http_head.hpp"
-#include "worker/access_log.hpp"
 #include "worker/body_stream.hpp"
+#include "worker/client_session.hpp"
 #include "worker/exchange.hpp"
-#include "worker/reactor.hpp"
 #include "worker/request_body.hpp"
 #include "worker/response_plan.hpp"
-#include "worker/router.hpp"
-#include "worker/site.hpp"
 #include "worker/stream_head.hpp"
+#include "worker/transport.hpp"
 
 namespace bulkhead::worker {
 
-struct ConnectionContext {
-    const Site& site;
-    Router& router;
-    AccessLog& access_log;
-    Reactor& reactor;
-};
-
-class Connection final : public Exchange {
+class Connection final : public ClientSession, public Exchange {
   public:
-    enum class Verdict { keep, close, handback };
+    Connection(std::unique_ptr<Transport> transport, const ipc::ConnectionMeta& meta,
+               std::uint16_t flags, std::string carried, ConnectionContext context);
+    ~Connection() override;
 
-    Connection(UniqueFd socket, const ipc::ConnectionMeta& meta, std::uint16_t flags,
-               std::string carried, ConnectionContext context);
-    ~Connection();
+    int fd() const override { return transport_->fd(); }
+    bool wants_read() const override;
+    bool wants_write() const override;
+    Millis deadline() const override;
 
-    int fd() const { return socket_.get(); }
-    bool wants_read() const;
-    bool wants_write() const;
-    Millis deadline() const;
-
-    // Does all the work the socket allows now: read, serve, write.
-    Verdict advance();
+    // Does all the work the socket allows now: handshake, read, serve, write.
+    Verdict advance() override;
     // The deadline passed: 408 for a partial head, a handler's own timeout, otherwise close.
-    Verdict on_timeout();
+    Verdict on_timeout() override;
     // Graceful stop: finish the current request, then close instead of keeping alive.
-    Verdict stop_keep_alive();
+    Verdict stop_keep_alive() override;
 
-    // For a handback: the socket, its flags, and the bytes read but not used.
-    UniqueFd take_socket() { return std::move(socket_); }
+    // For a handback (plaintext) or the switch to HTTP/2 (TLS): the transport, the flags,
+    // and the bytes read but not used.
+    std::unique_ptr<Transport> take_transport() { return std::move(transport_); }
     std::string unconsumed() const { return in_.substr(in_start_); }
     const ipc::ConnectionMeta& meta() const { return meta_; }
-    std::uint16_t flags() const { return flags_ & ipc::kConnectionTls; }
+    std::uint16_t flags() const { return flags_; }
 
     // Exchange, for the handler of a streamed response (connection_stream.cpp).
     const Request& request() const override { return request_; }
@@ -78,7 +71,7 @@ class Connection final : public Exchange {
     void redirect_internally(std::string target) override;
 
   private:
-    enum class State { head, body, write, linger, stream };
+    enum class State { handshake, head, body, write, linger, stream };
     enum class Io { progress, would_block, closed };
 
     // What a streamed response has done so far.
@@ -95,12 +88,18 @@ class Connection final : public Exchange {
         int redirects = 0;
     };
 
+    Verdict advance_handshake();
     Verdict advance_head();
     Verdict advance_body();
     Verdict advance_write();
     Verdict advance_linger();
     Verdict on_head(const proto::RequestHead& head, std::size_t head_bytes);
     bool host_is_ours(const proto::RequestHead& head, int& error_status) const;
+    bool tls() const { return transport_->encrypted(); }
+    // redirect_http: the https:// address of this request, for a 308.
+    ResponsePlan redirect_to_https(const proto::RequestHead& head) const;
+    // Strict-Transport-Security on answers inside TLS, when the site asks for it.
+    void add_tls_headers(std::string& headers) const;
     void start_response(ResponsePlan plan, bool keep_alive, bool http10_client);
     Verdict finish_request();
     Verdict fail(int status);
@@ -123,11 +122,11 @@ class Connection final : public Exchange {
     void stream_moved();
     std::string printable_target() const;
 
-    UniqueFd socket_;
+    std::unique_ptr<Transport> transport_;
     ipc::ConnectionMeta meta_;
     std::uint16_t flags_;
     ConnectionContext context_;
-    State state_ = State::head;
+    State state_;
     Millis deadline_ = 0;
     Millis head_started_ = 0;
 

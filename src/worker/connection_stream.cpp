@@ -67,7 +67,7 @@ void Connection::capture_request(const proto::RequestHead& head) {
     if (meta_.local.family == 0) {  // the dispatcher did not look it up: ask the socket once
         sockaddr_storage local{};
         socklen_t size = sizeof local;
-        if (getsockname(socket_.get(), reinterpret_cast<sockaddr*>(&local), &size) == 0) {
+        if (getsockname(fd(), reinterpret_cast<sockaddr*>(&local), &size) == 0) {
             meta_.local = ipc::endpoint_from(local);
         }
     }
@@ -117,6 +117,7 @@ void Connection::send_plan(ResponsePlan plan) {
     // Unread body bytes would be taken for the next request: close instead.
     if (!body_stream_.complete())
         keep_alive_ = false;
+    add_tls_headers(plan.headers);
     append_response_head(out_, plan, ResponseFraming{keep_alive_, request_.version_minor == 0});
     if (!stream_.omit_body) {
         out_ += plan.body;
@@ -172,11 +173,11 @@ bool Connection::stream_read_body() {
 // False when the client is gone.
 bool Connection::stream_write() {
     while (out_sent_ < out_.size()) {
-        ssize_t sent = send(socket_.get(), out_.data() + out_sent_, out_.size() - out_sent_,
-                            MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (sent < 0)
-            return errno == EAGAIN || errno == EINTR;
-        out_sent_ += static_cast<std::size_t>(sent);
+        std::size_t sent = 0;
+        IoStatus status = transport_->write(std::string_view(out_).substr(out_sent_), sent, false);
+        if (status != IoStatus::done)
+            return status == IoStatus::would_block;
+        out_sent_ += sent;
         ++progress_;
         notify_responder_ = true;
         set_deadline(monotonic_ms() + context_.site.keepalive_timeout_ms);
@@ -260,8 +261,8 @@ std::string Connection::printable_target() const {
 void Connection::note_progress() {
     if (in_advance_) {
         ++progress_;
-    } else if (socket_) {
-        context_.reactor.wake(socket_.get());
+    } else if (transport_) {
+        context_.reactor.wake(fd());
     }
 }
 
@@ -305,6 +306,7 @@ void Connection::send_head(StreamHead head) {
         stream_.framing = BodyFraming::close_delimited;
         keep_alive_ = false;
     }
+    add_tls_headers(head.headers);
     append_stream_head(out_, head, stream_.framing, keep_alive_, request_.version_minor == 0);
     stream_moved();
 }

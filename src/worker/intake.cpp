@@ -1,5 +1,7 @@
 #include "worker/intake.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <vector>
 
 #include "ipc/master_worker.hpp"
@@ -88,6 +90,49 @@ bool handlers_complete(const Site& site) {
            (site.fastcgi->command.empty() != site.fastcgi->socket.empty());
 }
 
+// [site.tls]: the settings first, then the files (descriptors opened by the master) and the
+// ticket keys, each in any order.
+bool apply_tls(Site& site, const ipc::WorkerTls& message) {
+    auto ciphers = ipc::get_text(message.ciphers);
+    auto suites = ipc::get_text(message.ciphersuites);
+    bool known_version = message.min_version == 0x0303 || message.min_version == 0x0304;
+    if (site.tls || !ciphers || !suites || !known_version || message.redirect_http > 1 ||
+        message.hsts_include_subdomains > 1) {
+        return false;
+    }
+    TlsSettings settings;
+    settings.min_version = message.min_version;
+    settings.ciphers = std::string(*ciphers);
+    settings.ciphersuites = std::string(*suites);
+    settings.redirect_http = message.redirect_http == 1;
+    settings.https_port = message.https_port;
+    settings.hsts_max_age_s = message.hsts_max_age_s;
+    settings.hsts_include_subdomains = message.hsts_include_subdomains == 1;
+    site.tls = std::move(settings);
+    return true;
+}
+
+bool apply_tls_file(Site& site, const ipc::WorkerTlsFile& message, UniqueFd& fd) {
+    if (!site.tls || !fd)
+        return false;
+    UniqueFd* slot = nullptr;
+    switch (message.which) {
+        case ipc::TlsFileKind::certificate_chain:
+            slot = &site.tls->certificate_chain;
+            break;
+        case ipc::TlsFileKind::private_key:
+            slot = &site.tls->private_key;
+            break;
+        case ipc::TlsFileKind::ocsp_response:
+            slot = &site.tls->ocsp_response;
+            break;
+    }
+    if (slot == nullptr || *slot)
+        return false;
+    *slot = std::move(fd);
+    return true;
+}
+
 bool apply_handler_message(Site& site, MasterWorkerType type, std::span<const std::byte> bytes,
                            bool has_fd) {
     switch (type) {
@@ -112,11 +157,33 @@ bool apply_handler_message(Site& site, MasterWorkerType type, std::span<const st
     }
 }
 
+// What `ready` requires of TLS: the certificate chain and the key.
+bool tls_complete(const Site& site) {
+    return !site.tls || (site.tls->certificate_chain && site.tls->private_key);
+}
+
 // One message after settings; true when it was `ready`.
 Expected<bool, std::string> apply_message(Site& site, std::span<const std::byte> bytes,
-                                          bool has_fd) {
+                                          UniqueFd& fd) {
+    bool has_fd = fd.valid();
     auto type = ipc::peek_type(bytes, MasterWorkerType::end_).value_or(MasterWorkerType::end_);
     switch (type) {
+        case MasterWorkerType::tls:
+            if (auto m = ipc::decode<ipc::WorkerTls>(bytes, has_fd); m && apply_tls(site, *m))
+                return false;
+            break;
+        case MasterWorkerType::tls_file:
+            if (auto m = ipc::decode<ipc::WorkerTlsFile>(bytes, has_fd);
+                m && apply_tls_file(site, *m, fd)) {
+                return false;
+            }
+            break;
+        case MasterWorkerType::ticket_key:
+            if (auto m = ipc::decode<ipc::WorkerTicketKey>(bytes, has_fd); m && site.tls) {
+                site.tls->ticket_keys.insert(site.tls->ticket_keys.begin(), ticket_key_of(*m));
+                return false;
+            }
+            break;
         case MasterWorkerType::host:
             if (auto m = ipc::decode<ipc::WorkerHost>(bytes, has_fd)) {
                 auto pattern = ipc::get_text(m->pattern);
@@ -161,7 +228,8 @@ Expected<bool, std::string> apply_message(Site& site, std::span<const std::byte>
             }
             break;
         case MasterWorkerType::ready:
-            if (ipc::decode<ipc::WorkerReady>(bytes, has_fd) && handlers_complete(site))
+            if (ipc::decode<ipc::WorkerReady>(bytes, has_fd) && handlers_complete(site) &&
+                tls_complete(site))
                 return true;
             break;
         case MasterWorkerType::cgi:
@@ -178,6 +246,14 @@ Expected<bool, std::string> apply_message(Site& site, std::span<const std::byte>
 }
 
 }  // namespace
+
+TicketKey ticket_key_of(const ipc::WorkerTicketKey& message) {
+    TicketKey key;
+    std::copy(std::begin(message.name), std::end(message.name), key.name.begin());
+    std::copy(std::begin(message.aes_key), std::end(message.aes_key), key.aes_key.begin());
+    std::copy(std::begin(message.hmac_key), std::end(message.hmac_key), key.hmac_key.begin());
+    return key;
+}
 
 Expected<Site, std::string> receive_site(int master_channel) {
     Site site;
@@ -198,7 +274,7 @@ Expected<Site, std::string> receive_site(int master_channel) {
             have_settings = true;
             continue;
         }
-        auto done = apply_message(site, bytes, has_fd);
+        auto done = apply_message(site, bytes, datagram->fd);
         if (!done)
             return unexpected(done.error());
         if (*done)

@@ -4,11 +4,15 @@
 #include <string>
 
 #include "base/expected.hpp"
+#include "ipc/master_worker.hpp"
 #include "worker/site.hpp"
 
 namespace bulkhead::worker {
 
 // Reads settings, hosts and index names until `ready`; opens nothing.
 Expected<Site, std::string> receive_site(int master_channel);
+
+// A session-ticket key as the master sent it (at start-up and at each rotation).
+TicketKey ticket_key_of(const ipc::WorkerTicketKey& message);
 
 }  // namespace bulkhead::worker

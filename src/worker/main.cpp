@@ -18,6 +18,7 @@
 #include "worker/intake.hpp"
 #include "worker/mime_types.hpp"
 #include "worker/static_files.hpp"
+#include "worker/tls_context.hpp"
 #include "worker/worker_loop.hpp"
 
 namespace {
@@ -74,12 +75,24 @@ int main(int argc, char**) {
         log::error("cannot open document root ", site->root, ": ", log::errno_text(errno));
         return 5;
     }
+    // Built before confinement, from the descriptors the master passed: the key file itself
+    // may be readable by root only, and no path is needed once they are open.
+    std::unique_ptr<worker::TlsContext> tls;
+    if (site->tls) {
+        auto context = worker::TlsContext::create(*site->tls);
+        if (!context) {
+            log::error("TLS: ", context.error());
+            return 5;
+        }
+        tls = std::move(*context);
+    }
     worker::MimeTypes mime_types = worker::MimeTypes::load();
     worker::StaticFiles files(site->root_fd.get(), site->index_files, mime_types);
     if (auto confined = worker::confine_worker(*site); !confined) {
         log::error("confinement failed: ", confined.error());
         return 6;
     }
-    worker::WorkerLoop loop(*site, files, ipc::fds::kWorkerDispatcher, ipc::fds::kWorkerAccessLog);
+    worker::WorkerLoop loop(*site, files, tls.get(), ipc::fds::kWorkerDispatcher,
+                            ipc::fds::kWorkerAccessLog);
     return loop.run();
 }

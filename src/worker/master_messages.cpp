@@ -1,18 +1,20 @@
-// Messages from the master after start-up: reopened log files (SIGUSR1, after rotation). The
-// new descriptor takes the old one's number, so every writer (the access log, stderr) goes on
-// writing to the new file without knowing.
+// Messages from the master after start-up: reopened log files (SIGUSR1, after rotation), and
+// the site's rotated session-ticket keys. A new log descriptor takes the old one's number, so
+// every writer (the access log, stderr) goes on writing to the new file without knowing.
 
+#include <openssl/crypto.h>
 #include <unistd.h>
 
 #include "base/log.hpp"
 #include "ipc/fd_numbers.hpp"
 #include "ipc/master_worker.hpp"
+#include "worker/intake.hpp"
 #include "worker/worker_loop.hpp"
 
 namespace bulkhead::worker {
 
 void WorkerLoop::on_master_message() {
-    std::byte buffer[64];
+    std::byte buffer[sizeof(ipc::WorkerTicketKey) + 16];
     auto datagram = ipc::receive_datagram(ipc::fds::kWorkerMaster, buffer);
     if (!datagram) {
         if (datagram.error() == ipc::ChannelError::would_block) return;
@@ -22,8 +24,13 @@ void WorkerLoop::on_master_message() {
         begin_stop();
         return;
     }
-    auto message = ipc::decode<ipc::WorkerLogFile>(std::span<const std::byte>(buffer, datagram->size),
-                                                   datagram->fd.valid());
+    std::span<const std::byte> bytes(buffer, datagram->size);
+    if (auto key = ipc::decode<ipc::WorkerTicketKey>(bytes, datagram->fd.valid()); key && tls_) {
+        tls_->add_ticket_key(ticket_key_of(*key));
+        OPENSSL_cleanse(&*key, sizeof *key);
+        return;
+    }
+    auto message = ipc::decode<ipc::WorkerLogFile>(bytes, datagram->fd.valid());
     if (!message || (message->which != ipc::LogFile::access && message->which != ipc::LogFile::error)) {
         log::error("master channel: unexpected message after start-up; stopping");
         epoll_.remove(ipc::fds::kWorkerMaster);

@@ -4,8 +4,11 @@
 // HTTP/2 engines speak only to this interface, so neither knows whether the connection is
 // encrypted.
 //
-// All calls are non-blocking. `would_block` means: call again once the socket is ready in the
-// direction wants_read()/wants_write() name (a TLS record may need a read to finish a write).
+// All calls are non-blocking. `would_block` means: call again once the socket is ready. A read
+// waits for the socket to be readable and a write for it to be writable, except where
+// wants_read()/wants_write() say otherwise: during a TLS handshake, or when TLS needs the
+// other direction to finish an operation. A session's epoll interest is therefore its own
+// (reading a request, writing a response) plus what the transport wants.
 
 #include <cstddef>
 #include <cstdint>
@@ -43,7 +46,8 @@ class Transport {
     // Ends our direction: close_notify for TLS, then FIN.
     virtual void shutdown_write() = 0;
 
-    // The direction the last would_block waits for.
+    // What the transport itself waits for, beyond the caller's own direction (always false
+    // for plain connections).
     bool wants_read() const { return blocked_ == Blocked::read; }
     bool wants_write() const { return blocked_ == Blocked::write; }
 

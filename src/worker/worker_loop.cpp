@@ -9,6 +9,10 @@
 #include "ipc/fd_numbers.hpp"
 #include "base/signals.hpp"
 #include "ipc/dispatcher_worker.hpp"
+#if BULKHEAD_HTTP2
+#include "worker/http2_session.hpp"
+#endif
+#include "worker/tls_transport.hpp"
 
 namespace bulkhead::worker {
 namespace {
@@ -19,9 +23,10 @@ constexpr Millis kHeartbeatMs = 1000;
 
 }  // namespace
 
-WorkerLoop::WorkerLoop(Site& site, const StaticFiles& files, int dispatcher_channel,
-                       int access_log_fd)
+WorkerLoop::WorkerLoop(Site& site, const StaticFiles& files, TlsContext* tls,
+                       int dispatcher_channel, int access_log_fd)
     : site_(site),
+      tls_(tls),
       dispatcher_(dispatcher_channel),
       access_log_(access_log_fd),
       // SIGCHLD: the site programs this worker runs (CGI scripts, FastCGI applications).
@@ -104,11 +109,12 @@ void WorkerLoop::dispatch(const epoll_event& event) {
             break;
         case Kind::connection:
             if (fd < static_cast<int>(connections_.size()) && connections_[fd]) {
-                Connection::Verdict verdict = connections_[fd]->advance();
+                ClientSession::Verdict verdict = connections_[fd]->advance();
                 // Hung up or reset while we were not reading it (waiting for a handler):
                 // level-triggered, it would wake us forever.
-                if (verdict == Connection::Verdict::keep && (event.events & (EPOLLERR | EPOLLHUP)))
-                    verdict = Connection::Verdict::close;
+                if (verdict == ClientSession::Verdict::keep &&
+                    (event.events & (EPOLLERR | EPOLLHUP)))
+                    verdict = ClientSession::Verdict::close;
                 drive(fd, verdict);
             }
             break;
@@ -245,9 +251,20 @@ void WorkerLoop::on_dispatcher_message() {
 void WorkerLoop::adopt(UniqueFd socket, const ipc::ConnectionMeta& meta, std::uint16_t flags,
                        std::string carried) {
     int fd = socket.get();
+    std::unique_ptr<Transport> transport;
+    if (flags & ipc::kConnectionTls) {
+        if (tls_ == nullptr) {
+            // The dispatcher routes TLS only to sites with [site.tls]; never serve it in the clear.
+            log::error("a TLS connection arrived, but this site has no [site.tls]; closing it");
+            return;
+        }
+        transport = std::make_unique<TlsTransport>(std::move(socket), tls_->get());
+    } else {
+        transport = std::make_unique<PlainTransport>(std::move(socket));
+    }
     grow(fd);
     connections_[fd] =
-        std::make_unique<Connection>(std::move(socket), meta, flags, std::move(carried),
+        std::make_unique<Connection>(std::move(transport), meta, flags, std::move(carried),
                                      ConnectionContext{site_, router_, access_log_, *this});
     ++connection_count_;
     ++adopted_since_report_;
@@ -255,19 +272,22 @@ void WorkerLoop::adopt(UniqueFd socket, const ipc::ConnectionMeta& meta, std::ui
     scheduled_[fd] = 0;
     // Served at once, before registering: the dispatcher saw the whole head, so a short
     // request is often answered and, with "Connection: close", finished without epoll at all.
-    Connection::Verdict verdict = connections_[fd]->advance();
-    if (stopping_ && verdict == Connection::Verdict::keep)
+    ClientSession::Verdict verdict = connections_[fd]->advance();
+    if (stopping_ && verdict == ClientSession::Verdict::keep)
         verdict = connections_[fd]->stop_keep_alive();
     drive(fd, verdict);
 }
 
-// Applies a connection's verdict: keep (re-arm its events and timer), close or hand back.
-void WorkerLoop::drive(int fd, Connection::Verdict verdict) {
-    Connection& connection = *connections_[fd];
-    if (verdict == Connection::Verdict::close)
+// Applies a connection's verdict: keep (re-arm its events and timer), close, hand back, or
+// continue as HTTP/2.
+void WorkerLoop::drive(int fd, ClientSession::Verdict verdict) {
+    if (verdict == ClientSession::Verdict::switch_h2)
+        return switch_to_http2(fd);
+    ClientSession& connection = *connections_[fd];
+    if (verdict == ClientSession::Verdict::close)
         return close_connection(fd);
-    if (verdict == Connection::Verdict::handback)
-        return hand_back(connection);
+    if (verdict == ClientSession::Verdict::handback)
+        return hand_back(static_cast<Connection&>(connection));  // only HTTP/1 hands back
     std::uint32_t events = (connection.wants_read() ? std::uint32_t{EPOLLIN | EPOLLRDHUP} : 0u) |
                            (connection.wants_write() ? std::uint32_t{EPOLLOUT} : 0u);
     if (interest_[fd] == kNone) {
@@ -303,7 +323,26 @@ void WorkerLoop::close_connection(int fd) {
     --connection_count_;
 }
 
-void WorkerLoop::schedule(Connection& connection) {
+// ALPN chose h2: the same socket and TLS state continue in an HTTP/2 session.
+void WorkerLoop::switch_to_http2(int fd) {
+    auto& connection = static_cast<Connection&>(*connections_[fd]);  // only HTTP/1 switches
+    ipc::ConnectionMeta meta = connection.meta();
+    std::uint16_t flags = connection.flags();
+    std::unique_ptr<Transport> transport = connection.take_transport();
+#if BULKHEAD_HTTP2
+    connections_[fd] = std::make_unique<Http2Session>(
+        std::move(transport), meta, flags, ConnectionContext{site_, router_, access_log_, *this});
+#else
+    (void)meta, (void)flags;
+    return close_connection(fd);
+#endif
+    ClientSession::Verdict verdict = connections_[fd]->advance();
+    if (stopping_ && verdict == ClientSession::Verdict::keep)
+        verdict = connections_[fd]->stop_keep_alive();
+    drive(fd, verdict);
+}
+
+void WorkerLoop::schedule(ClientSession& connection) {
     int fd = connection.fd();
     Millis deadline = connection.deadline();
     if (scheduled_[fd] != 0 && scheduled_[fd] <= deadline)
@@ -322,7 +361,7 @@ void WorkerLoop::expire_deadlines() {
             continue;  // closed, or superseded by an earlier entry
         }
         scheduled_[fd] = 0;
-        Connection& connection = *connections_[fd];
+        ClientSession& connection = *connections_[fd];
         if (connection.deadline() > now) {
             schedule(connection);  // the deadline moved on since this entry was made
         } else {

@@ -20,12 +20,17 @@
 #include "worker/router.hpp"
 #include "worker/site.hpp"
 #include "worker/static_files.hpp"
+#include "worker/tls_context.hpp"
 
 namespace bulkhead::worker {
 
 class WorkerLoop final : public Reactor {
   public:
-    WorkerLoop(Site& site, const StaticFiles& files, int dispatcher_channel, int access_log_fd);
+    // `tls` is the site's TLS context, or null when the site has no [site.tls].
+    WorkerLoop(Site& site, const StaticFiles& files, TlsContext* tls, int dispatcher_channel,
+               int access_log_fd);
+    // The master rotated the site's session-ticket keys (master_messages.cpp).
+    TlsContext* tls() { return tls_; }
     ~WorkerLoop();
     // Runs until SIGTERM (graceful) or SIGQUIT, or the channels close. Returns the exit status.
     int run();
@@ -50,14 +55,15 @@ class WorkerLoop final : public Reactor {
     void on_dispatcher_message();
     void adopt(UniqueFd socket, const ipc::ConnectionMeta& meta, std::uint16_t flags,
                std::string carried);
-    void drive(int fd, Connection::Verdict verdict);
+    void drive(int fd, ClientSession::Verdict verdict);
+    void switch_to_http2(int fd);
     void drive_woken();
     void hand_back(Connection& connection);
     void close_connection(int fd);
     void expire_deadlines();
     void run_tickers();
     int wait_timeout() const;
-    void schedule(Connection& connection);
+    void schedule(ClientSession& connection);
     void report_load();
     void on_signal();
     void on_master_message();  // master_messages.cpp
@@ -66,11 +72,12 @@ class WorkerLoop final : public Reactor {
     void grow(int fd);
 
     Site& site_;
+    TlsContext* tls_;
     int dispatcher_;
     AccessLog access_log_;
     UniqueFd signals_;
     Epoll epoll_;
-    std::vector<std::unique_ptr<Connection>> connections_;  // indexed by descriptor number
+    std::vector<std::unique_ptr<ClientSession>> connections_;  // indexed by descriptor number
     std::vector<std::uint32_t> interest_;                   // registered epoll events, or kNone
     std::vector<IoHandler*> handlers_;                      // handler descriptors, by number
     std::vector<Millis> scheduled_;                         // earliest timer entry per fd
