@@ -75,3 +75,9 @@ bench: build
 
 bench-scale: build
 	BUILD=$(BUILD) bench/scale.sh
+
+# bulkhead next to nginx over HTTPS and HTTP/2 (docs/benchmarks.md, "TLS and HTTP/2");
+# BENCH_MODE=quick takes about 3 minutes.
+.PHONY: bench-tls
+bench-tls: build
+	BENCH_MODE=$(BENCH_MODE) BUILD=$(BUILD) bench/tls.sh

@@ -7,6 +7,8 @@
 # The executables are copied from the build directory ($BUILD, default build/) to
 # bench/output/bin ("install"; run.sh does it once, before the first measurement, and sets
 # BENCH_KEEP_BINARIES=1), so that a rebuild during the run does not change what is measured.
+# BENCH_TLS=1 (bench/tls.sh): also tls_listen on the TLS port of lib/tls-common.sh and a
+# [site.tls] per site with the certificates of lib/tls-certs.sh; unset, nothing changes.
 #   bulkhead.sh start|stop|check
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
@@ -17,6 +19,14 @@ BULKHEAD_WORKERS=${BENCH_BULKHEAD_WORKERS:-$SERVER_WORKERS}
 BULKHEAD_PHP=${BENCH_BULKHEAD_PHP:-1} # 0: no [site.fastcgi], PHP cells not measured
 # php-cgi processes per worker: the site as a whole has as many as a PHP-FPM pool has children
 BULKHEAD_PHP_PROCESSES=${BENCH_BULKHEAD_PHP_PROCESSES:-$(((FPM_CHILDREN + BULKHEAD_WORKERS - 1) / BULKHEAD_WORKERS))}
+BULKHEAD_TLS=${BENCH_TLS:-0}
+UNKNOWN_HOST=421
+if [[ $BULKHEAD_TLS == 1 ]]; then
+  . "$BENCH_DIR/lib/tls-common.sh"
+  TLS_PORT=$(tls_port $PEER)
+  # wrk by IP sends SNI "127.0.0.1": alpha answers names no site owns (tls-common.sh)
+  if [[ $TLS_WRK_SNI == ip ]]; then UNKNOWN_HOST=alpha; fi
+fi
 
 write_config() {
   install -d -m 0755 "$dir" "$dir/state" "$dir/log"
@@ -29,10 +39,11 @@ user = $DISPATCH_UID
 group = $DISPATCH_UID
 state_dir = "$dir/state"
 log_dir = "$dir/log"
-unknown_host = "421"
+unknown_host = "$UNKNOWN_HOST"
 keepalive_timeout = "15s"
 shutdown_timeout = "5s"
 EOC
+    if [[ $BULKHEAD_TLS == 1 ]]; then echo "tls_listen = [\"127.0.0.1:$TLS_PORT\"]"; fi # still [server]
     for site in "${SITES[@]}"; do
       cat <<EOC
 
@@ -44,6 +55,14 @@ group = ${SITE_UID[$site]}
 root = "$WORK/sites/$site"
 workers = { min = $BULKHEAD_WORKERS, max = $BULKHEAD_WORKERS }
 EOC
+      if [[ $BULKHEAD_TLS == 1 ]]; then # the defaults: TLS 1.2 and 1.3, the default ciphers
+        cat <<EOC
+
+[site.tls]
+cert = "$(tls_chain "$site")"
+key = "$(tls_key "$site")"
+EOC
+      fi
       if [[ $BULKHEAD_PHP == 1 ]]; then # PHP through php-cgi, spawned by each worker as the site
         cat <<EOC
 
@@ -86,6 +105,7 @@ case ${1:-} in
 install) copy_binaries ;; # snapshot the build into bench/output/bin (run.sh does it once)
 start)
   port_free "$PORT" || die "port $PORT is in use"
+  [[ $BULKHEAD_TLS != 1 ]] || port_free "$TLS_PORT" || die "port $TLS_PORT is in use"
   rm -f "$(peer_pidfile $PEER)"
   write_config
   [[ ${BENCH_KEEP_BINARIES:-0} == 1 && -x $WORK/bin/bulkhead ]] || copy_binaries
@@ -98,7 +118,10 @@ start)
     die "bulkhead did not say serving within 20 s"
   fi
   wait_port "$PORT" 5 "$pid" || die "bulkhead says serving but 127.0.0.1:$PORT does not accept"
-  log "bulkhead (pid $pid) on 127.0.0.1:$PORT, $BULKHEAD_WORKERS workers per site$([[ $BULKHEAD_PHP == 1 ]] && echo ", $BULKHEAD_PHP_PROCESSES php-cgi per worker")"
+  if [[ $BULKHEAD_TLS == 1 ]]; then
+    wait_port "$TLS_PORT" 5 "$pid" || die "bulkhead says serving but its TLS port 127.0.0.1:$TLS_PORT does not accept"
+  fi
+  log "bulkhead (pid $pid) on 127.0.0.1:$PORT$([[ $BULKHEAD_TLS == 1 ]] && echo " and TLS $TLS_PORT"), $BULKHEAD_WORKERS workers per site$([[ $BULKHEAD_PHP == 1 ]] && echo ", $BULKHEAD_PHP_PROCESSES php-cgi per worker")"
   ;;
 stop) stop_peer_pids "$PEER" TERM 15 ;;
 check)

@@ -1,12 +1,38 @@
 #!/usr/bin/env bash
 # nginx: one server block per site (shared user www-data, 2 worker processes), PHP through
 # one PHP-FPM pool per site running as the site's user.
+# BENCH_TLS=1 (bench/tls.sh): each site's server block also listens with TLS and HTTP/2 on the
+# TLS port of lib/tls-common.sh with the certificates of lib/tls-certs.sh, TLS 1.2 and 1.3 (as
+# bulkhead; nginx 1.22 alone would offer 1.2 only), keepalive_requests raised as that file
+# says; names no site owns get their handshake refused. Unset, nothing changes.
 #   nginx.sh start|stop|check
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 PEER=nginx
 PORT=${PEER_PORT[$PEER]}
 dir=$WORK/$PEER
+NGINX_TLS=${BENCH_TLS:-0}
+NGINX_KEEPALIVE_REQUESTS=$KEEPALIVE_REQUESTS
+if [[ $NGINX_TLS == 1 ]]; then
+  . "$BENCH_DIR/lib/tls-common.sh"
+  TLS_PORT=$(tls_port $PEER)
+  NGINX_KEEPALIVE_REQUESTS=$TLS_KEEPALIVE_REQUESTS
+fi
+
+# tls_server_lines SITE: the TLS lines of a site's server block, each after a newline (so that
+# without BENCH_TLS=1 the configuration stays byte for byte what it was)
+tls_server_lines() {
+  [[ $NGINX_TLS == 1 ]] || return 0
+  local default=""
+  # wrk by IP sends SNI "127.0.0.1": alpha answers names no site owns (tls-common.sh)
+  if [[ $TLS_WRK_SNI == ip && $1 == alpha ]]; then default=" default_server"; fi
+  echo
+  cat <<EOC
+        listen 127.0.0.1:$TLS_PORT ssl http2$default;
+        ssl_certificate $(tls_chain "$1");
+        ssl_certificate_key $(tls_key "$1");
+EOC
+}
 
 write_config() {
   install -d -m 0755 "$dir" "$dir/logs" "$dir/tmp"
@@ -30,7 +56,7 @@ http {
     sendfile on;
     tcp_nopush on;
     keepalive_timeout 15s;
-    keepalive_requests $KEEPALIVE_REQUESTS;
+    keepalive_requests $NGINX_KEEPALIVE_REQUESTS;
     server_tokens off;
     access_log $dir/logs/access.log combined;
     client_body_temp_path $dir/tmp/body;
@@ -45,11 +71,23 @@ http {
         return 421;
     }
 EOC
+    if [[ $NGINX_TLS == 1 ]]; then
+      echo "    ssl_protocols TLSv1.2 TLSv1.3;"
+      if [[ $TLS_WRK_SNI != ip ]]; then
+        cat <<EOC
+    server {
+        listen 127.0.0.1:$TLS_PORT ssl http2 default_server;
+        server_name _;
+        ssl_reject_handshake on;
+    }
+EOC
+      fi
+    fi
     for site in "${SITES[@]}"; do
       cat <<EOC
     server {
         listen 127.0.0.1:$PORT;
-        server_name $(site_host "$site");
+        server_name $(site_host "$site");$(tls_server_lines "$site")
         root $WORK/sites/$site;
         location ~ \.php\$ {
             try_files \$uri =404;
@@ -83,6 +121,7 @@ EOC
 case ${1:-} in
 start)
   port_free "$PORT" || die "port $PORT is in use"
+  [[ $NGINX_TLS != 1 ]] || port_free "$TLS_PORT" || die "port $TLS_PORT is in use"
   rm -f "$(peer_pidfile $PEER)"
   write_config
   nginx -t -q -e "$dir/logs/error.log" -p "$dir" -c "$dir/nginx.conf" || die "nginx rejects $dir/nginx.conf"
@@ -90,6 +129,9 @@ start)
   pid=$(start_bg "$dir/logs/stderr.log" nginx -e "$dir/logs/error.log" -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;')
   echo "$pid" >>"$(peer_pidfile $PEER)"
   wait_port "$PORT" 15 "$pid" || { cat "$dir/logs/error.log" >&2; die "nginx did not start"; }
+  if [[ $NGINX_TLS == 1 ]]; then
+    wait_port "$TLS_PORT" 5 "$pid" || { cat "$dir/logs/error.log" >&2; die "nginx does not accept on its TLS port $TLS_PORT"; }
+  fi
   log "nginx (pid $pid) on 127.0.0.1:$PORT"
   ;;
 stop) stop_peer_pids "$PEER" QUIT 15 ;;

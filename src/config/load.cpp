@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <map>
 
 #include "base/unique_fd.hpp"
@@ -149,6 +150,30 @@ void check_unknown_host(const detail::ServerRead& server, const std::vector<Site
                      (names.empty() ? std::string() : " (" + names + ")"));
 }
 
+// The files of every [site.tls] whose paths are valid: errors and warnings at the keys that
+// name them; the facts (chain length, expiry, a digest of the contents) into the model.
+void check_tls_files(std::vector<SiteRead>& sites, const Environment& environment,
+                     Problems& problems) {
+    auto inspect =
+        environment.inspect_tls_files ? environment.inspect_tls_files : inspect_tls_files;
+    std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    for (SiteRead& read : sites) {
+        SiteConfig& site = read.config;
+        if (!site.tls || site.tls->cert.empty() || site.tls->key.empty()) {
+            continue;
+        }
+        TlsInspection inspection = inspect(site.name, *site.tls, site.hosts, now);
+        for (TlsFinding& finding : inspection.findings) {
+            if (finding.warning) {
+                problems.add_warning(finding.where, std::move(finding.message));
+            } else {
+                problems.add(finding.where, std::move(finding.message));
+            }
+        }
+        site.tls->files = inspection.facts;
+    }
+}
+
 Expected<Config, std::vector<Problem>> parse_or_throw(std::string_view text,
                                                       const std::string& path,
                                                       const Environment& environment) {
@@ -171,10 +196,11 @@ Expected<Config, std::vector<Problem>> parse_or_throw(std::string_view text,
     std::vector<SiteRead> sites = read_sites(top, server, lookups, problems);
     check_across_sites(sites, problems);
     check_unknown_host(server, sites, problems);
-    if (!problems.empty()) {
+    check_tls_files(sites, environment, problems);
+    if (problems.has_errors()) {
         return unexpected(problems.take_sorted());
     }
-    Config config{path, std::move(server.config), {}};
+    Config config{path, std::move(server.config), {}, {problems.take_sorted()}};
     for (SiteRead& site : sites) {
         config.sites.push_back(std::move(site.config));
     }

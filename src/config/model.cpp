@@ -16,10 +16,11 @@ const SiteConfig* Config::find_site(const std::string& name) const {
 }
 
 std::string Problem::to_string() const {
+    std::string text = warning ? "warning: " + message : message;
     if (line == 0) {
-        return file + ": " + message;
+        return file + ": " + text;
     }
-    return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+    return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + text;
 }
 
 }  // namespace bulkhead::config

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -66,9 +67,36 @@ struct WorkerCounts {
     bool operator==(const WorkerCounts&) const = default;
 };
 
+// Read from a site's certificate, key and OCSP files at load (tls_files.cpp).
+struct TlsFileFacts {
+    std::uint32_t chain_length = 0;  // certificates in the cert file, leaf first
+    std::int64_t not_before = 0;     // the leaf's validity, seconds since the epoch (UTC)
+    std::int64_t not_after = 0;
+    // Of the three files' contents: a renewed certificate makes the site "changed" at reload
+    // (new workers) even when the configuration text is the same.
+    std::array<std::uint8_t, 32> contents_sha256{};
+
+    bool operator==(const TlsFileFacts&) const = default;
+};
+
+inline constexpr std::uint16_t kTls12 = 0x0303;  // wire values of the protocol versions
+inline constexpr std::uint16_t kTls13 = 0x0304;
+
 struct TlsConfig {
-    std::string cert;
-    std::string key;
+    std::string cert;                    // PEM chain, leaf first
+    std::string key;                     // PEM; may be readable by root only
+    std::string ocsp_response;           // DER OCSP response to staple, or ""
+    std::uint16_t min_version = kTls12;  // kTls12 or kTls13
+    std::string ciphers;                 // TLS 1.2 list (OpenSSL syntax); "": the worker's default
+    std::string ciphersuites;            // TLS 1.3 suites; "": OpenSSL's default
+    bool redirect_http = false;          // plaintext requests get 308 to https://
+    std::uint64_t hsts_max_age_ms = 0;   // 0: no Strict-Transport-Security
+    bool hsts_include_subdomains = false;
+    TlsFileFacts files;
+    // Where the file names were written, for the file checks' messages.
+    SourcePosition cert_position;
+    SourcePosition key_position;
+    SourcePosition ocsp_position;
 
     bool operator==(const TlsConfig&) const = default;
 };
@@ -130,10 +158,31 @@ struct SiteConfig {
     bool operator==(const SiteConfig&) const = default;
 };
 
+// One problem of a configuration, at its place in the file. Errors stop a load; warnings
+// (a certificate about to expire) are printed by `check` and logged by `run`.
+struct Problem {
+    std::string file;
+    std::uint32_t line = 0;  // 0 when the problem has no place in the file (e.g. unreadable)
+    std::uint32_t column = 0;
+    std::string message;
+    bool warning = false;
+
+    std::string to_string() const;  // "FILE:LINE:COLUMN: message", "...: warning: message"
+};
+
+// The warnings of a valid configuration. They say something about the moment of loading (days
+// until expiry), not what the configuration means: reload's comparison ignores them.
+struct Warnings {
+    std::vector<Problem> list;
+
+    bool operator==(const Warnings&) const { return true; }
+};
+
 struct Config {
     std::string path;                     // the file it was read from
     ServerConfig server;
     std::vector<SiteConfig> sites;
+    Warnings warnings;
 
     const SiteConfig* find_site(const std::string& name) const;
 

@@ -5,6 +5,8 @@
 #include <sstream>
 #include <vector>
 
+#include "config/tls_files.hpp"
+
 namespace bulkhead::config {
 
 namespace {
@@ -56,7 +58,7 @@ std::string identity(const std::string& name, std::uint32_t id, const char* kind
     return is_number(name) || name.empty() ? number : name + " (" + number + ")";
 }
 
-std::string unknown_host(const UnknownHostPolicy& policy) {
+std::string unknown_host_status(const UnknownHostPolicy& policy) {
     switch (policy.status) {
         case 0:
             return "answered by site " + policy.site;
@@ -68,6 +70,23 @@ std::string unknown_host(const UnknownHostPolicy& policy) {
             return std::to_string(policy.status) +
                    " Misdirected Request, answered by the dispatcher";
     }
+}
+
+// Over TLS the dispatcher cannot answer anything (it holds no certificate): a TLS connection
+// with an unknown name (or none) goes to the unknown_host site if that site has TLS, and is
+// refused with an alert otherwise.
+std::string unknown_host(const Config& config) {
+    const UnknownHostPolicy& policy = config.server.unknown_host;
+    std::string text = unknown_host_status(policy);
+    if (config.server.tls_listen.empty()) {
+        return text;
+    }
+    const SiteConfig* site = policy.status == 0 ? config.find_site(policy.site) : nullptr;
+    if (site && site->tls) {
+        return text + " (TLS: with its certificate)";
+    }
+    return text + (site ? " (TLS: refused with an alert, the site has no [site.tls])"
+                        : " (TLS: refused with an alert)");
 }
 
 void describe_server(const Config& config, PlanWriter& plan) {
@@ -86,7 +105,7 @@ void describe_server(const Config& config, PlanWriter& plan) {
                               ", shutdown " + format_duration_ms(server.shutdown_timeout_ms));
     plan.line("limits", "request head " + format_size(server.max_header_bytes) + ", body " +
                             format_size(server.max_body_bytes) + " (default for sites)");
-    plan.line("unknown hosts", unknown_host(server.unknown_host));
+    plan.line("unknown hosts", unknown_host(config));
     plan.line("proxy protocol", server.proxy_protocol_from.empty()
                                     ? std::string("not accepted")
                                     : "from " + join(server.proxy_protocol_from));
@@ -118,9 +137,28 @@ std::string limits(const SiteLimits& limits) {
            std::to_string(limits.connections);
 }
 
+void describe_tls(const TlsConfig& tls, PlanWriter& plan) {
+    const TlsFileFacts& files = tls.files;
+    plan.line("tls", "cert " + tls.cert + " (chain of " + std::to_string(files.chain_length) +
+                         ", valid until " + format_date(files.not_after) + "), key " + tls.key);
+    std::string versions = tls.min_version == kTls13 ? "1.3 only" : "1.2 and 1.3";
+    plan.line("tls versions", versions + "; ciphers " +
+                                  (tls.ciphers.empty() ? "default" : tls.ciphers) + "; suites " +
+                                  (tls.ciphersuites.empty() ? "default" : tls.ciphersuites));
+    plan.line("ocsp stapling", tls.ocsp_response.empty() ? "none" : tls.ocsp_response);
+    std::string https = tls.redirect_http ? "http redirected to https (308)" : "http served too";
+    if (tls.hsts_max_age_ms == 0) {
+        https += ", no HSTS";
+    } else {
+        https += ", HSTS max-age " + format_duration_ms(tls.hsts_max_age_ms) +
+                 (tls.hsts_include_subdomains ? " with subdomains" : "");
+    }
+    plan.line("https", https);
+}
+
 void describe_handlers(const SiteConfig& site, PlanWriter& plan) {
     if (site.tls) {
-        plan.line("tls", "cert " + site.tls->cert + ", key " + site.tls->key);
+        describe_tls(*site.tls, plan);
     }
     if (site.cgi) {
         plan.line("cgi", join(site.cgi->extensions) + ", timeout " +

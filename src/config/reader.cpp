@@ -15,6 +15,14 @@ void Problems::add(SourcePosition where, std::string message) {
     list_.push_back(Problem{file_, where.line, where.column, std::move(message)});
 }
 
+void Problems::add_warning(SourcePosition where, std::string message) {
+    list_.push_back(Problem{file_, where.line, where.column, std::move(message), true});
+}
+
+bool Problems::has_errors() const {
+    return std::any_of(list_.begin(), list_.end(), [](const Problem& p) { return !p.warning; });
+}
+
 std::vector<Problem> Problems::take_sorted() {
     std::stable_sort(list_.begin(), list_.end(), [](const Problem& a, const Problem& b) {
         return a.line != b.line ? a.line < b.line : a.column < b.column;
@@ -218,6 +226,18 @@ std::optional<std::int64_t> TableReader::integer(std::string_view key, std::int6
         return std::nullopt;
     }
     return value;
+}
+
+std::optional<bool> TableReader::boolean(std::string_view key) const {
+    const toml::node* node = find(key);
+    if (!node) {
+        return std::nullopt;
+    }
+    if (!node->is_boolean()) {
+        wrong_type(key, "true or false");
+        return std::nullopt;
+    }
+    return node->as_boolean()->get();
 }
 
 std::optional<std::vector<Located<std::string>>> TableReader::strings(

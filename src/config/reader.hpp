@@ -21,7 +21,8 @@ class Problems {
     explicit Problems(std::string file) : file_(std::move(file)) {}
 
     void add(SourcePosition where, std::string message);
-    bool empty() const { return list_.empty(); }
+    void add_warning(SourcePosition where, std::string message);
+    bool has_errors() const;
     // All problems, ordered by line, then column; problems at one place keep their order.
     std::vector<Problem> take_sorted();
 
@@ -76,6 +77,7 @@ class TableReader {
     std::optional<std::string> string(std::string_view key, std::string_view example) const;
     std::optional<std::int64_t> integer(std::string_view key, std::int64_t min,
                                         std::int64_t max) const;
+    std::optional<bool> boolean(std::string_view key) const;
     std::optional<std::vector<Located<std::string>>> strings(std::string_view key,
                                                              std::string_view example) const;
     std::optional<std::vector<std::int64_t>> integers(std::string_view key, std::int64_t min,

@@ -32,8 +32,10 @@ struct SiteRead {
 
 ServerRead read_server(const TableReader& server, const Lookups& lookups);
 SiteRead read_site(const TableReader& site, const ServerRead& server, const Lookups& lookups);
-// [site.tls], [site.cgi], [site.fastcgi] and [site.limits].
+// [site.tls], [site.cgi], [site.fastcgi], [site.limits] and [site.network].
 void read_site_handlers(const TableReader& site, const ServerRead& server, SiteConfig& config);
+// [site.tls] (site_tls.cpp): its keys, not yet its files.
+void read_site_tls(const TableReader& site, const ServerRead& server, SiteConfig& config);
 
 // `"alpha" (uid 40101)` for a name, `40101` for a number: the subject of a message.
 std::string describe_identity(const Identity& identity, std::string_view kind);

@@ -1,4 +1,5 @@
-// A site's sub-tables: [site.tls], [site.cgi], [site.fastcgi] and [site.limits].
+// A site's sub-tables: [site.cgi], [site.fastcgi], [site.limits] and [site.network]
+// ([site.tls] is site_tls.cpp's).
 
 #include <algorithm>
 #include <limits>
@@ -23,31 +24,6 @@ std::optional<std::string> read_absolute_path(const TableReader& table, std::str
         return std::nullopt;
     }
     return path;
-}
-
-void read_tls(const TableReader& site, const ServerRead& server, SiteConfig& config) {
-    auto tls = site.table("tls", "[site.tls] with cert and key");
-    if (!tls) {
-        return;
-    }
-    tls->reject_unknown_keys({"cert", "key"});
-    TlsConfig out;
-    if (tls->require("cert", "\"/etc/bulkhead/alpha.crt\"")) {
-        out.cert = read_absolute_path(*tls, "cert", "/etc/bulkhead/alpha.crt",
-                                      "the certificate chain (PEM)")
-                       .value_or("");
-    }
-    if (tls->require("key", "\"/etc/bulkhead/alpha.key\"")) {
-        out.key =
-            read_absolute_path(*tls, "key", "/etc/bulkhead/alpha.key", "the private key (PEM)")
-                .value_or("");
-    }
-    if (!server.tls_listen_written) {
-        tls->table_problem(
-            "the site has TLS but server.tls_listen is empty; add e.g. tls_listen = [\"*:443\"] "
-            "to [server], or remove [site.tls]");
-    }
-    config.tls = out;
 }
 
 bool is_extension(std::string_view text) {
@@ -204,7 +180,7 @@ void read_network(const TableReader& site, SiteConfig& config) {
 }  // namespace
 
 void read_site_handlers(const TableReader& site, const ServerRead& server, SiteConfig& config) {
-    read_tls(site, server, config);
+    read_site_tls(site, server, config);
     Extensions cgi = read_cgi(site, config);
     read_fastcgi(site, config, cgi);
     read_limits(site, config);

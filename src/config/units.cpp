@@ -64,8 +64,8 @@ struct Unit {
 
 constexpr std::array<Unit, 4> kSizeUnits = {
     {{"", 1}, {"K", 1ull << 10}, {"M", 1ull << 20}, {"G", 1ull << 30}}};
-constexpr std::array<Unit, 4> kDurationUnits = {
-    {{"ms", 1}, {"s", 1'000}, {"m", 60'000}, {"h", 3'600'000}}};
+constexpr std::array<Unit, 5> kDurationUnits = {
+    {{"ms", 1}, {"s", 1'000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}}};
 
 template <std::size_t N>
 std::optional<std::uint64_t> parse_with_units(std::string_view text,

@@ -67,14 +67,16 @@ void Dispatcher::on_worker_message(int channel_fd) {
         }
     } else if (type == ipc::DispatcherWorkerType::handback) {
         auto handback = ipc::decode_with_tail<ipc::Handback>(bytes, has_fd);
-        if (handback && is_tcp_socket(datagram->fd.get())) {
+        // A TLS connection cannot come back: its session state lives in the worker, and no
+        // other site may continue it (inside TLS a foreign Host gets 421 instead).
+        bool tls = handback && (handback->flags & ipc::kConnectionTls) != 0;
+        if (handback && !tls && is_tcp_socket(datagram->fd.get())) {
             std::string carried(reinterpret_cast<const char*>(bytes.data()) + sizeof(ipc::Handback),
                                 handback->tail_bytes);
             if (worker->load > 0) --worker->load;
             // The addresses come from the socket itself, not from the worker's word.
             ipc::ConnectionMeta meta = connection_meta(datagram->fd.get());
-            admit(std::move(datagram->fd), meta, handback->flags & ipc::kConnectionTls,
-                  std::move(carried), false);
+            admit(std::move(datagram->fd), meta, 0, std::move(carried), false);
             return;
         }
     }

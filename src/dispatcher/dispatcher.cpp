@@ -10,6 +10,7 @@
 
 #include "base/log.hpp"
 #include "base/signals.hpp"
+#include "proto/client_hello.hpp"
 
 namespace bulkhead::dispatcher {
 namespace {
@@ -48,26 +49,32 @@ bool is_tcp_socket(int fd) {
     return type == SOCK_STREAM && (domain == AF_INET || domain == AF_INET6);
 }
 
-Dispatcher::Dispatcher(Settings settings, RoutingTable table, std::vector<UniqueFd> plain_listeners,
+Dispatcher::Dispatcher(Settings settings, RoutingTable table, std::vector<Listener> listeners,
                        ProxyTrust proxy_trust, UniqueFd master_channel)
     : settings_(settings),
       table_(std::move(table)),
-      listeners_(std::move(plain_listeners)),
+      listeners_(std::move(listeners)),
       proxy_trust_(std::move(proxy_trust)),
       master_(std::move(master_channel)),
       signals_(block_into_signalfd({SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGPIPE})),
-      peek_buffer_(settings.max_header_bytes + ipc::kMaxCarriedBytes + 1),
+      // Room for the largest head plus carried bytes, and for the largest ClientHello.
+      peek_buffer_(std::max<std::size_t>(settings.max_header_bytes + ipc::kMaxCarriedBytes + 1,
+                                         proto::kMaxClientHelloBytes)),
       message_buffer_(sizeof(ipc::Handback) + ipc::kMaxCarriedBytes) {}
 
 int Dispatcher::run() {
-    for (const UniqueFd& listener : listeners_) {
-        epoll_.add(listener.get(), EPOLLIN, token(Kind::listener, listener.get()));
+    std::size_t tls_listeners = 0;
+    for (const Listener& listener : listeners_) {
+        Kind kind = listener.tls ? Kind::tls_listener : Kind::listener;
+        epoll_.add(listener.socket.get(), EPOLLIN, token(kind, listener.socket.get()));
+        tls_listeners += listener.tls ? 1 : 0;
     }
     for (int channel : table_.channel_fds()) epoll_.add(channel, EPOLLIN, token(Kind::worker, channel));
     epoll_.add(master_.get(), EPOLLIN, token(Kind::master, master_.get()));
     epoll_.add(signals_.get(), EPOLLIN, token(Kind::signals, signals_.get()));
     log::info("serving; header timeout ", settings_.header_timeout_ms, " ms, at most ",
-              settings_.max_header_bytes, " head bytes");
+              settings_.max_header_bytes, " head bytes; ", listeners_.size() - tls_listeners,
+              " HTTP and ", tls_listeners, " TLS listeners");
     epoll_event events[kMaxEvents];
     while (!done_) {
         int ready = epoll_.wait(events, next_timeout_ms());
@@ -83,7 +90,8 @@ int Dispatcher::run() {
 void Dispatcher::on_event(std::uint64_t event_token, std::uint32_t events) {
     int fd = static_cast<int>(event_token & 0xffffffff);
     switch (static_cast<Kind>(event_token >> 32)) {
-        case Kind::listener: accept_from(fd); break;
+        case Kind::listener: accept_from(fd, 0); break;
+        case Kind::tls_listener: accept_from(fd, ipc::kConnectionTls); break;
         case Kind::master: on_master_message(); break;
         case Kind::worker: on_worker_message(fd); break;
         case Kind::signals: on_signal(); break;
@@ -92,6 +100,7 @@ void Dispatcher::on_event(std::uint64_t event_token, std::uint32_t events) {
                 if (pending_[fd]->lingering) {
                     drain_lingering(*pending_[fd]);
                 } else if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+                    if (events & (EPOLLRDHUP | EPOLLHUP)) pending_[fd]->peer_closed = true;
                     try_route(fd);
                 }
             }
@@ -99,7 +108,7 @@ void Dispatcher::on_event(std::uint64_t event_token, std::uint32_t events) {
     }
 }
 
-void Dispatcher::accept_from(int listener) {
+void Dispatcher::accept_from(int listener, std::uint16_t flags) {
     for (int i = 0; i < kAcceptBurst && !stopping_; ++i) {
         sockaddr_storage peer{};
         socklen_t length = sizeof peer;
@@ -113,7 +122,7 @@ void Dispatcher::accept_from(int listener) {
         }
         UniqueFd socket(fd);
         ipc::ConnectionMeta meta = connection_meta(fd, &peer);
-        admit(std::move(socket), meta, 0, {}, true);
+        admit(std::move(socket), meta, flags, {}, true);
     }
 }
 
@@ -170,7 +179,8 @@ void Dispatcher::expire_deadlines() {
             forget(fd);
         } else {
             // Waiting for a worker that did not come in time is the server's fault, not the
-            // client's: 503 with Retry-After rather than 408.
+            // client's: 503 with Retry-After rather than 408. (Inside TLS neither is HTTP:
+            // answer_and_close turns them into an alert or a silent close.)
             answer_and_close(pending, pending.waiting ? 503 : 408);
         }
     }
@@ -224,7 +234,7 @@ void Dispatcher::stop_accepting() {
     log::info("stopping: no new connections; routing ", pending_count_, " pending");
     stopping_ = true;
     stop_deadline_ = monotonic_ms() + settings_.header_timeout_ms;
-    for (UniqueFd& listener : listeners_) epoll_.remove(listener.get());
+    for (Listener& listener : listeners_) epoll_.remove(listener.socket.get());
     listeners_.clear();
 }
 

@@ -1,13 +1,16 @@
 #pragma once
-// The dispatcher's event loop: accept, peek at the request head, route by name, hand the
-// socket to a worker of the site that owns it. Bytes stay in the kernel; nothing is proxied.
+// The dispatcher's event loop: accept, peek at the request head (or, on a TLS listener, the
+// ClientHello), route by name, hand the socket to a worker of the site that owns it. Bytes stay
+// in the kernel; nothing is proxied and nothing is decrypted: the dispatcher holds no key.
 
 #include <sys/socket.h>
 
 #include <cstdint>
 #include <memory>
 #include <queue>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/clock.hpp"
@@ -33,11 +36,17 @@ struct Settings {
     std::uint32_t max_pending = 50'000;
 };
 
+// A listening socket and what arrives on it.
+struct Listener {
+    UniqueFd socket;
+    bool tls = false;  // TLS: routed by the ClientHello's server name; else by the HTTP head
+};
+
 // A connection in its head phase: accepted (or handed back), not yet routed.
 struct PendingConnection {
     UniqueFd socket;
     ipc::ConnectionMeta meta;
-    std::uint16_t flags = 0;       // ipc::ConnectionFlags
+    std::uint16_t flags = 0;       // ipc::ConnectionFlags; kConnectionTls from a TLS listener
     std::string carried;           // bytes a worker already read (handback), routed first
     Millis deadline = 0;
     std::uint32_t generation = 0;  // tells stale timer entries from live ones
@@ -45,6 +54,7 @@ struct PendingConnection {
     bool proxy_expected = false;   // from a proxy_protocol_from address: a PROXY header comes first
     bool waiting = false;          // routed, queued until its site's first worker is up
     bool registered = false;       // in the epoll set (not when routed straight from accept)
+    bool peer_closed = false;      // the client half-closed: no more bytes will come
 };
 
 // Client and local address of a connected socket. With `peer` (fresh from accept) only the
@@ -55,25 +65,27 @@ bool is_tcp_socket(int fd);
 
 class Dispatcher {
 public:
-    Dispatcher(Settings settings, RoutingTable table, std::vector<UniqueFd> plain_listeners,
+    Dispatcher(Settings settings, RoutingTable table, std::vector<Listener> listeners,
                ProxyTrust proxy_trust, UniqueFd master_channel);
     // Runs until SIGTERM/SIGINT (graceful: stops accepting, routes what is pending) or until
     // the master's channel closes. Returns the process exit status.
     int run();
 
 private:
-    enum class Kind : std::uint32_t { listener, master, worker, client, signals };
+    enum class Kind : std::uint32_t { listener, tls_listener, master, worker, client, signals };
     static std::uint64_t token(Kind kind, int fd) {
         return (static_cast<std::uint64_t>(kind) << 32) | static_cast<std::uint32_t>(fd);
     }
 
     void on_event(std::uint64_t token, std::uint32_t events);
-    void accept_from(int listener);
+    void accept_from(int listener, std::uint16_t flags);
     void admit(UniqueFd socket, ipc::ConnectionMeta meta, std::uint16_t flags, std::string carried,
                bool fresh);
     void try_route(int fd);
     bool consume_proxy_header(PendingConnection& pending);
     void route_head(PendingConnection& pending, std::span<const std::byte> head_bytes);
+    void route_client_hello(PendingConnection& pending, std::span<const std::byte> hello_bytes);
+    void route_unknown_name(PendingConnection& pending);
     void route_to_site(PendingConnection& pending, std::uint32_t site_id, std::uint16_t flags);
     bool hand_to_worker(PendingConnection& pending, std::uint32_t site_id);
     void wait_for_worker(PendingConnection& pending, std::uint32_t site_id);
@@ -81,6 +93,7 @@ private:
     void release_waiting(std::uint32_t site_id);
     void let_idle_workers_go();
     void answer_and_close(PendingConnection& pending, int status);
+    void send_and_linger(PendingConnection& pending, std::string_view bytes);
     void drain_lingering(PendingConnection& pending);
     void forget(int fd);
     void expire_deadlines();
@@ -94,7 +107,7 @@ private:
 
     Settings settings_;
     RoutingTable table_;
-    std::vector<UniqueFd> listeners_;
+    std::vector<Listener> listeners_;
     ProxyTrust proxy_trust_;
     UniqueFd master_;
     UniqueFd signals_;

@@ -1,4 +1,5 @@
-// Peek at the request head, find the name it asks for, and hand the socket to that site.
+// Peek at the request head (or the ClientHello, on a TLS listener), find the name it asks
+// for, and hand the socket to that site.
 
 #include <errno.h>
 #include <sys/socket.h>
@@ -6,18 +7,13 @@
 #include <cstring>
 
 #include "base/log.hpp"
-#include "dispatcher/canned_response.hpp"
 #include "dispatcher/dispatcher.hpp"
+#include "proto/client_hello.hpp"
 #include "proto/host.hpp"
 #include "proto/http_head.hpp"
 #include "proto/proxy_protocol.hpp"
 
 namespace bulkhead::dispatcher {
-namespace {
-
-constexpr Millis kLingerMs = 2000;  // how long a half-closed connection may drain
-
-}  // namespace
 
 // A trusted balancer's PROXY header names the real client. It is read (not peeked) so that
 // the worker gets the request alone; the addresses it gives replace the socket's.
@@ -51,11 +47,14 @@ void Dispatcher::try_route(int fd) {
     PendingConnection& pending = *pending_[fd];
     if (pending.waiting) return;  // already routed; waiting for its site's first worker
     if (pending.proxy_expected && !consume_proxy_header(pending)) return;
-    // Carried bytes (from a handback) come first; then whatever the kernel holds.
+    bool tls = (pending.flags & ipc::kConnectionTls) != 0;
+    // Carried bytes (from a handback; never TLS) come first; then whatever the kernel holds.
     std::size_t carried = std::min(pending.carried.size(), peek_buffer_.size());
     std::memcpy(peek_buffer_.data(), pending.carried.data(), carried);
-    std::size_t room = std::min<std::size_t>(settings_.max_header_bytes + 1,
-                                             peek_buffer_.size() - carried);
+    // One byte more than a head may have, to tell "too large" from "just fits"; the
+    // ClientHello parser itself treats a full buffer without a whole ClientHello as too large.
+    std::size_t limit = tls ? proto::kMaxClientHelloBytes : settings_.max_header_bytes + 1;
+    std::size_t room = std::min(limit, peek_buffer_.size() - carried);
     ssize_t peeked = recv(fd, peek_buffer_.data() + carried, room, MSG_PEEK);
     bool gone = peeked == 0 || (peeked < 0 && errno != EAGAIN && errno != EINTR);
     if (gone && carried == 0) {
@@ -63,7 +62,9 @@ void Dispatcher::try_route(int fd) {
         return;
     }
     std::size_t total = carried + static_cast<std::size_t>(std::max<ssize_t>(peeked, 0));
-    route_head(pending, std::span<const std::byte>(peek_buffer_.data(), total));
+    std::span<const std::byte> bytes(peek_buffer_.data(), total);
+    if (tls) return route_client_hello(pending, bytes);
+    route_head(pending, bytes);
 }
 
 void Dispatcher::route_head(PendingConnection& pending, std::span<const std::byte> bytes) {
@@ -77,19 +78,19 @@ void Dispatcher::route_head(PendingConnection& pending, std::span<const std::byt
         answer_and_close(pending, proto::http_status_for(outcome.error));
         return;
     }
+    // Plaintext only: a TLS connection is routed by its ClientHello (hello_routing.cpp).
     std::optional<std::string_view> authority = head.routing_authority();
-    std::uint16_t flags = pending.flags & ipc::kConnectionTls;
     if (!authority) {  // HTTP/1.0 without Host: the unknown_host policy decides
         if (settings_.unknown_host_status != 0) return answer_and_close(pending, settings_.unknown_host_status);
-        return route_to_site(pending, settings_.unknown_host_site, flags | ipc::kServeAnyHost);
+        return route_to_site(pending, settings_.unknown_host_site, ipc::kServeAnyHost);
     }
     std::optional<std::string> host = proto::normalize_host(*authority);
     if (!host) return answer_and_close(pending, 400);
     if (std::optional<std::uint32_t> site = table_.route(*host)) {
-        return route_to_site(pending, *site, flags);
+        return route_to_site(pending, *site, 0);
     }
     if (settings_.unknown_host_status != 0) return answer_and_close(pending, settings_.unknown_host_status);
-    route_to_site(pending, settings_.unknown_host_site, flags | ipc::kServeAnyHost);
+    route_to_site(pending, settings_.unknown_host_site, ipc::kServeAnyHost);
 }
 
 void Dispatcher::route_to_site(PendingConnection& pending, std::uint32_t site_id,
@@ -171,36 +172,6 @@ void Dispatcher::release_waiting(std::uint32_t site_id) {
         pending.waiting = false;
         route_to_site(pending, site_id, pending.flags);
     }
-}
-
-// Writes a canned response, half-closes, and drains what the client still sends for a
-// moment: closing with unread bytes would reset the connection and could destroy the
-// response before the client reads it.
-void Dispatcher::answer_and_close(PendingConnection& pending, int status) {
-    const std::string& response = canned_response(status);
-    int fd = pending.socket.get();
-    ssize_t ignored = send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    (void)ignored;  // a full buffer or a gone client: nothing more to do either way
-    shutdown(fd, SHUT_WR);
-    pending.lingering = true;
-    pending.carried.clear();
-    pending.deadline = monotonic_ms() + kLingerMs;
-    pending.generation = next_generation_++;
-    timers_.emplace(pending.deadline, fd, pending.generation);
-    if (pending.registered) epoll_.remove(fd);
-    epoll_.add(fd, EPOLLIN | EPOLLRDHUP, token(Kind::client, fd));
-    pending.registered = true;
-}
-
-void Dispatcher::drain_lingering(PendingConnection& pending) {
-    char sink[4096];
-    for (int i = 0; i < 16; ++i) {
-        ssize_t got = recv(pending.socket.get(), sink, sizeof sink, MSG_DONTWAIT);
-        if (got > 0) continue;
-        if (got < 0 && errno == EAGAIN) return;
-        break;  // EOF or error: done
-    }
-    forget(pending.socket.get());
 }
 
 }  // namespace bulkhead::dispatcher

@@ -35,17 +35,19 @@ Expected<bool, std::string> apply_message(Intake& intake, std::span<const std::b
     bool has_fd = fd.valid();
     switch (ipc::peek_type(bytes, MasterDispatcherType::end_).value_or(MasterDispatcherType::end_)) {
         case MasterDispatcherType::listener:
-            if (auto m = ipc::decode<ipc::ListenerMessage>(bytes, has_fd); m && m->tls == 0) {
-                intake.listeners.push_back(std::move(fd));
+            if (auto m = ipc::decode<ipc::ListenerMessage>(bytes, has_fd); m && m->tls <= 1) {
+                intake.listeners.push_back(Listener{std::move(fd), m->tls == 1});
                 return false;
             }
             break;
         case MasterDispatcherType::site:
             if (auto m = ipc::decode<ipc::SiteRoute>(bytes, has_fd)) {
                 auto name = ipc::get_text(m->name);
-                if (name && !name->empty() && m->min_workers <= m->max_workers && m->max_workers > 0) {
+                if (name && !name->empty() && m->min_workers <= m->max_workers &&
+                    m->max_workers > 0 && m->tls <= 1) {
                     SiteState state;
                     state.name = std::string(*name);
+                    state.tls = m->tls == 1;
                     state.min_workers = m->min_workers;
                     state.max_workers = m->max_workers;
                     state.idle_ms = m->idle_ms;

@@ -18,7 +18,7 @@ inline constexpr const char* kOtherBuild = "the master speaks another message pr
 struct Intake {
     Settings settings;
     RoutingTable table;
-    std::vector<UniqueFd> listeners;
+    std::vector<Listener> listeners;
     ProxyTrust proxy_trust;
     std::uint32_t uid = 0;
     std::uint32_t gid = 0;

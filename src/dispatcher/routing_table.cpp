@@ -33,6 +33,12 @@ bool RoutingTable::has_site(std::uint32_t site_id) const {
     return site_id < sites_.size() && !sites_[site_id].name.empty();
 }
 
+std::optional<std::uint32_t> RoutingTable::route_tls(std::string_view host) const {
+    std::optional<std::uint32_t> site = hosts_.find(host);
+    if (site && !terminates_tls(*site)) return std::nullopt;
+    return site;
+}
+
 const std::string& RoutingTable::site_name(std::uint32_t site_id) const {
     static const std::string unknown = "?";
     return has_site(site_id) ? sites_[site_id].name : unknown;

@@ -30,6 +30,7 @@ struct SiteState {
     std::uint32_t max_workers = 4;
     std::uint32_t idle_ms = 60'000;
     std::uint32_t max_connections = 1000;
+    bool tls = false;  // it has [site.tls]: only such a site can terminate a TLS connection
     std::vector<std::pair<int, std::uint32_t>> waiting;  // descriptor, generation
     Millis asked_at = 0;  // when the master was last asked for a worker; 0: not asked
     std::vector<WorkerChannel> workers;  // few per site: a linear scan beats a map
@@ -49,6 +50,11 @@ public:
 
     // nullopt for a name no site owns. `host` must be normalized.
     std::optional<std::uint32_t> route(std::string_view host) const { return hosts_.find(host); }
+    // The same lookup for a TLS server name: nullopt also when the site that owns the name
+    // has no TLS. A name belongs to one site; another site whose wildcard certificate happens
+    // to cover it must not answer for it.
+    std::optional<std::uint32_t> route_tls(std::string_view host) const;
+    bool terminates_tls(std::uint32_t site_id) const { return has_site(site_id) && sites_[site_id].tls; }
 
     WorkerChannel& attach(std::uint32_t site_id, std::uint32_t worker_id, UniqueFd channel);
     void detach(std::uint32_t worker_id);  // closes the channel

@@ -3,9 +3,13 @@
 // fixed-size reports (on_dispatcher_report).
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
+#include <deque>
 #include <optional>
 
 #include <stdexcept>
@@ -59,6 +63,54 @@ bool send_handlers(int channel, const config::SiteConfig& site) {
     return ok;
 }
 
+ipc::WorkerTls tls_settings(const config::TlsConfig& tls, std::uint16_t https_port) {
+    ipc::WorkerTls message;
+    message.min_version = tls.min_version;
+    message.redirect_http = tls.redirect_http ? 1 : 0;
+    message.hsts_include_subdomains = tls.hsts_include_subdomains ? 1 : 0;
+    message.https_port = https_port;
+    message.hsts_max_age_s = static_cast<std::uint32_t>(tls.hsts_max_age_ms / 1000);
+    return message;
+}
+
+// One of the site's TLS files as a descriptor. Opened here, just before it is sent, and closed
+// when this returns: the master holds no key between spawns, and a renewed file on disk is
+// what the next worker gets. Non-blocking, so a FIFO put at the path cannot hang the master.
+bool send_tls_file(int channel, ipc::TlsFileKind which, const std::string& path,
+                   const std::string& who) {
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    struct stat info {};
+    if (!fd || fstat(fd.get(), &info) != 0) {
+        log::error("cannot open ", path, " for ", who, ": ", log::errno_text(errno));
+        return false;
+    }
+    if (!S_ISREG(info.st_mode)) {
+        log::error("cannot give ", path, " to ", who, ": not a regular file");
+        return false;
+    }
+    ipc::WorkerTlsFile message;
+    message.which = which;
+    return send(channel, message, fd.get());
+}
+
+// [site.tls]: its settings, the certificate chain, the key and (if configured) the OCSP
+// response, then the site's session-ticket keys, oldest first.
+bool send_tls(int channel, const config::TlsConfig& tls, std::uint16_t https_port,
+              const std::deque<ipc::WorkerTicketKey>& ticket_keys, const std::string& who) {
+    ipc::WorkerTls settings = tls_settings(tls, https_port);
+    bool ok = ipc::set_text(settings.ciphers, tls.ciphers) &&
+              ipc::set_text(settings.ciphersuites, tls.ciphersuites) && send(channel, settings);
+    ok = ok && send_tls_file(channel, ipc::TlsFileKind::certificate_chain, tls.cert, who) &&
+         send_tls_file(channel, ipc::TlsFileKind::private_key, tls.key, who);
+    if (!tls.ocsp_response.empty()) {
+        ok = ok && send_tls_file(channel, ipc::TlsFileKind::ocsp_response, tls.ocsp_response, who);
+    }
+    for (const ipc::WorkerTicketKey& key : ticket_keys) {
+        ok = ok && send(channel, key);
+    }
+    return ok && !ticket_keys.empty();
+}
+
 }  // namespace
 
 void Supervisor::send_worker_intake(const Slot& slot) {
@@ -102,8 +154,16 @@ void Supervisor::send_worker_intake(const Slot& slot) {
     }
     ok = ok && ipc::set_text(confinement.selinux_context, site.selinux_context) &&
          send(slot.channel.get(), confinement);
+    if (site.tls) {
+        ok = ok && send_tls(slot.channel.get(), *site.tls, https_port_,
+                            ticket_keys_.keys_of(site.name), describe(slot));
+    }
     ok = ok && send(slot.channel.get(), ipc::WorkerReady{});
-    if (!ok) log::error("could not send its configuration to ", describe(slot), "; it will exit");
+    if (!ok) {
+        // Without `ready` it would wait for the rest; it is replaced with the usual back-off.
+        log::error("could not send its configuration to ", describe(slot), "; stopping it");
+        kill(slot.pid, SIGKILL);
+    }
 }
 
 // server.proxy_protocol_from: "192.0.2.0/24", "2001:db8::/32", or a single address.
@@ -149,6 +209,7 @@ void Supervisor::send_dispatcher_intake(const Slot& slot) {
         site.max_workers = sites_[id].config->workers.max;
         site.idle_ms = static_cast<std::uint32_t>(sites_[id].config->workers.idle_ms);
         site.max_connections = sites_[id].config->limits.connections;
+        site.tls = sites_[id].config->tls ? 1 : 0;
         ok = ok && ipc::set_text(site.name, sites_[id].config->name) && send(channel, site);
         for (const std::string& pattern : sites_[id].config->hosts) {
             ipc::HostRoute host;

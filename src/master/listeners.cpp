@@ -57,7 +57,8 @@ Listener open_one(const config::ListenAddress& address, bool tls, int defer_seco
     }
     length = sizeof storage;
     getsockname(fd.get(), reinterpret_cast<sockaddr*>(&storage), &length);
-    return Listener{std::move(fd), tls, ipc::endpoint_text(ipc::endpoint_from(storage))};
+    ipc::Endpoint endpoint = ipc::endpoint_from(storage);
+    return Listener{std::move(fd), tls, ipc::endpoint_text(endpoint), endpoint.port};
 }
 
 }  // namespace
@@ -67,6 +68,9 @@ std::vector<Listener> open_listeners(const config::ServerConfig& server) {
     std::vector<Listener> listeners;
     for (const config::ListenAddress& address : server.listen) {
         listeners.push_back(open_one(address, false, defer_seconds));
+    }
+    for (const config::ListenAddress& address : server.tls_listen) {
+        listeners.push_back(open_one(address, true, defer_seconds));
     }
     return listeners;
 }

@@ -59,6 +59,10 @@ void Supervisor::reload() {
         log::error("reload refused: ", loaded.error().size(), " problem(s); the running configuration stays");
         return;
     }
+    for (config::Problem problem : loaded->warnings.list) {
+        problem.warning = false;  // the log line says "warning" already
+        log::warning("reload: ", problem.to_string());
+    }
     if (*loaded == config_) {
         log::info("reload: the configuration is unchanged; nothing to do");
         return;
@@ -84,6 +88,8 @@ void Supervisor::reload() {
         log::error("reload refused: ", error.what(), "; the running configuration stays");
         return;
     }
+    // Unchanged TLS sites keep their ticket keys: sessions resume across the reload.
+    ticket_keys_.update(config_.sites, monotonic_ms());
     bool workers_same = same_worker_settings(previous_config.server, config_.server);
     // Workers of unchanged sites move into the new generation; the others retire.
     std::vector<bool> kept(sites_.size(), false);

@@ -42,6 +42,13 @@ Supervisor::Supervisor(config::Config config, std::vector<Listener> listeners,
       executables_(std::move(executables)),
       null_device_(open("/dev/null", O_RDWR | O_CLOEXEC)),
       signals_(block_into_signalfd({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGPIPE})) {
+    for (const Listener& listener : listeners_) {
+        if (listener.tls) {
+            https_port_ = listener.port;
+            break;
+        }
+    }
+    ticket_keys_.update(config_.sites, monotonic_ms());
     Cgroups cgroups(config_.server.state_dir);
     log::info(cgroups.describe());
     for (const config::SiteConfig& site : config_.sites) {
@@ -84,6 +91,7 @@ int Supervisor::run() {
         } else {
             restart_due();
             advance_retirement();
+            rotate_ticket_keys();
         }
     }
     log::info("stopped");

@@ -18,6 +18,7 @@
 #include "master/filesystem.hpp"
 #include "master/cgroups.hpp"
 #include "master/listeners.hpp"
+#include "master/ticket_keys.hpp"
 
 namespace bulkhead::master {
 
@@ -85,6 +86,7 @@ private:
     void on_signal();
     void reload();                                  // reload.cpp
     void reopen_logs();                             // log_files.cpp
+    void rotate_ticket_keys();                      // ticket_rotation.cpp
     std::string restart_needed(const config::Config& next) const;
     void retire_previous_generation(std::vector<SiteRuntime> previous);
     void advance_retirement();
@@ -105,6 +107,8 @@ private:
 
     config::Config config_;   // the running configuration; replaced by a successful reload
     std::vector<Listener> listeners_;
+    std::uint16_t https_port_ = 443;  // of the first tls_listen address, for redirects
+    TicketKeys ticket_keys_;
     std::string jail_dir_;
     Executables executables_;
     std::vector<SiteRuntime> sites_;

@@ -55,11 +55,7 @@ Bio memory_bio(const std::string& content) {
 // without ALPN (the connection speaks HTTP/1.1).
 int select_protocol(SSL*, const unsigned char** out, unsigned char* out_length,
                     const unsigned char* offer, unsigned int offer_length, void*) {
-#if BULKHEAD_HTTP2
     static const unsigned char kPreferred[] = "\x02h2\x08http/1.1";
-#else
-    static const unsigned char kPreferred[] = "\x08http/1.1";
-#endif
     unsigned char* chosen = nullptr;
     int result = SSL_select_next_proto(&chosen, out_length, kPreferred, sizeof kPreferred - 1,
                                        offer, offer_length);

@@ -9,9 +9,7 @@
 #include "ipc/fd_numbers.hpp"
 #include "base/signals.hpp"
 #include "ipc/dispatcher_worker.hpp"
-#if BULKHEAD_HTTP2
 #include "worker/http2_session.hpp"
-#endif
 #include "worker/tls_transport.hpp"
 
 namespace bulkhead::worker {
@@ -329,13 +327,8 @@ void WorkerLoop::switch_to_http2(int fd) {
     ipc::ConnectionMeta meta = connection.meta();
     std::uint16_t flags = connection.flags();
     std::unique_ptr<Transport> transport = connection.take_transport();
-#if BULKHEAD_HTTP2
     connections_[fd] = std::make_unique<Http2Session>(
         std::move(transport), meta, flags, ConnectionContext{site_, router_, access_log_, *this});
-#else
-    (void)meta, (void)flags;
-    return close_connection(fd);
-#endif
     ClientSession::Verdict verdict = connections_[fd]->advance();
     if (stopping_ && verdict == ClientSession::Verdict::keep)
         verdict = connections_[fd]->stop_keep_alive();

@@ -1,10 +1,16 @@
-"""The command line: `check`, `run` on bad input, exit statuses and their messages."""
+"""The command line: `check`, `run` on bad input, exit statuses and their messages; the
+certificate checks of [site.tls] as `check`, `run` and a reload report them."""
 
+import calendar
+import os
 import re
+import signal
 import subprocess
+import time
 
 import pytest
 
+import tls_certs
 from conftest import BULKHEAD, BulkheadServer, free_port, require_binaries
 
 CLI_TIMEOUT = 15
@@ -198,3 +204,215 @@ def test_check_prints_unknown_host_policy_and_timeouts(unstarted):
     assert result.returncode == 0
     assert "421" in result.stdout
     assert "2s" in result.stdout
+
+
+# -- [site.tls]: the certificate checks -------------------------------------------------------
+
+
+@pytest.fixture
+def tls_unstarted():
+    """Both sites with TLS (a chain of two each, valid 30 days), not running."""
+    srv = BulkheadServer(tls=True, prefix="bulkhead-cli-tls-")
+    yield srv
+    srv.cleanup()
+
+
+def not_after(cert) -> str:
+    """The leaf's last day, "2026-06-05", as bulkhead prints it (UTC)."""
+    out = subprocess.run([tls_certs.OPENSSL, "x509", "-in", str(cert), "-noout", "-enddate"],
+                         capture_output=True, text=True, check=True, timeout=CLI_TIMEOUT).stdout
+    stamp = time.strptime(out.strip().split("=", 1)[1], "%b %d %H:%M:%S %Y %Z")
+    return time.strftime("%Y-%m-%d", time.gmtime(calendar.timegm(stamp)))
+
+
+def give_alpha(srv, cert=None, key=None, **tls_options):
+    """Points alpha's [site.tls] at other files (or adds keys) and rewrites the configuration;
+    returns its text."""
+    tls = dict(srv.alpha_options["tls"])
+    tls.update({k: str(v) for k, v in (("cert", cert), ("key", key)) if v is not None})
+    tls.update(tls_options)
+    srv.alpha_options["tls"] = tls
+    srv.write_config()
+    return srv.config_text()
+
+
+def position_of(text: str, value: str) -> tuple:
+    """(line, column) of the quoted `value` in the configuration text."""
+    for number, line in enumerate(text.splitlines(), 1):
+        index = line.find(f'"{value}"')
+        if index >= 0:
+            return number, index + 1
+    raise AssertionError(f"{value!r} not in the configuration")
+
+
+def test_check_prints_the_tls_plan(tls_unstarted):
+    result = run_cli("check", "-c", str(tls_unstarted.config_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", "no warnings for valid certificates"
+    out = result.stdout
+    cert = tls_unstarted.alpha_cert
+    assert f"cert {cert} (chain of 2, valid until {not_after(cert)}), key " in out, out
+    assert "tls versions    1.2 and 1.3; ciphers default; suites default" in out
+    assert "ocsp stapling   none" in out
+    assert "https           http served too, no HSTS" in out
+    assert re.search(r"tls_listen +127\.0\.0\.1:0", out)
+
+
+def test_check_prints_redirect_hsts_and_min_version(tls_unstarted):
+    give_alpha(tls_unstarted, min_version="1.3", redirect_http=True, hsts="365d",
+               hsts_include_subdomains=True)
+    result = run_cli("check", "-c", str(tls_unstarted.config_path))
+    assert result.returncode == 0, result.stderr
+    assert "1.3 only" in result.stdout
+    assert "http redirected to https (308), HSTS max-age 365d with subdomains" in result.stdout
+
+
+def test_check_expired_certificate_is_an_error_at_the_cert_key(tls_unstarted):
+    srv = tls_unstarted
+    cert, _ = tls_certs.make_site_cert(srv.ca, srv.dir / "tls" / "expired", ["alpha.test"],
+                                       days=-1, key=srv.alpha_key)
+    text = give_alpha(srv, cert=cert)
+    result = run_cli("check", "-c", str(srv.config_path))
+    assert result.returncode == 1, result.stdout
+    line, column = position_of(text, str(cert))
+    assert problem_lines(result.stderr, srv.config_path) == [
+        (line, column, f"site alpha: certificate {cert} expired on 2020-02-01; renew it")], \
+        result.stderr
+
+
+def test_check_warns_of_a_certificate_expiring_within_14_days(tls_unstarted):
+    srv = tls_unstarted
+    cert, _ = tls_certs.make_site_cert(srv.ca, srv.dir / "tls" / "soon", ["alpha.test"],
+                                       days=5, key=srv.alpha_key)
+    text = give_alpha(srv, cert=cert)
+    result = run_cli("check", "-c", str(srv.config_path))
+    assert result.returncode == 0, "a warning, not an error:\n" + result.stderr
+    line, column = position_of(text, str(cert))
+    assert problem_lines(result.stderr, srv.config_path) == [
+        (line, column, f"warning: site alpha: certificate {cert} expires on {not_after(cert)}, "
+                       "in 5 days; renew it (SIGHUP puts a renewed one in place)")], result.stderr
+    assert "site alpha" in result.stdout, "the plan is printed all the same"
+
+
+def test_check_key_of_another_certificate_is_an_error_at_the_key_key(tls_unstarted):
+    srv = tls_unstarted
+    text = give_alpha(srv, key=srv.beta_key)
+    result = run_cli("check", "-c", str(srv.config_path))
+    assert result.returncode == 1
+    line, column = position_of(text, str(srv.beta_key))
+    problems = problem_lines(result.stderr, srv.config_path)
+    assert len(problems) == 1, result.stderr
+    assert problems[0][:2] == (line, column)
+    assert problems[0][2].startswith(
+        f"site alpha: key {srv.beta_key} does not match certificate {srv.alpha_cert}"), \
+        result.stderr
+
+
+def test_check_garbage_certificate_and_missing_key_are_both_reported(tls_unstarted):
+    srv = tls_unstarted
+    garbage = srv.dir / "tls" / "garbage.crt"
+    garbage.write_text("not a certificate\n")
+    missing = srv.dir / "tls" / "missing.key"
+    text = give_alpha(srv, cert=garbage, key=missing)
+    result = run_cli("check", "-c", str(srv.config_path))
+    assert result.returncode == 1
+    assert problem_lines(result.stderr, srv.config_path) == [
+        (*position_of(text, str(garbage)),
+         f"site alpha: certificate {garbage} holds no PEM certificate; give the chain in PEM "
+         "(-----BEGIN CERTIFICATE-----), leaf first"),
+        (*position_of(text, str(missing)),
+         f"site alpha: cannot read key {missing}: No such file or directory"),
+    ], result.stderr
+
+
+def test_check_bad_cipher_list_is_an_error_at_its_value(tls_unstarted):
+    srv = tls_unstarted
+    text = give_alpha(srv, ciphers="ECDHE+AESGCM:NO-SUCH-CIPHER")
+    result = run_cli("check", "-c", str(srv.config_path))
+    assert result.returncode == 1
+    line, column = position_of(text, "ECDHE+AESGCM:NO-SUCH-CIPHER")
+    problems = problem_lines(result.stderr, srv.config_path)
+    assert [(l, c) for l, c, _ in problems] == [(line, column)], result.stderr
+    assert problems[0][2].startswith(
+        'site.tls.ciphers: "NO-SUCH-CIPHER" names no cipher OpenSSL knows'), result.stderr
+
+
+def test_check_without_root_warns_that_it_cannot_read_a_root_only_key(tls_unstarted):
+    srv = tls_unstarted
+    os.chmod(srv.dir / "tls", 0o755)  # the certificates are public; the keys stay 0600, root's
+    result = run_cli("check", "-c", str(srv.config_path), prefix=AS_NOBODY)
+    assert result.returncode == 0, result.stderr
+    for key in (srv.alpha_key, srv.beta_key):
+        assert f"warning: site {key.stem}: cannot read key {key} as uid 65534 (Permission " \
+               "denied); run check as root to test it against the certificate" in result.stderr
+
+
+def test_run_refuses_an_expired_certificate(tls_unstarted):
+    srv = tls_unstarted
+    cert, _ = tls_certs.make_site_cert(srv.ca, srv.dir / "tls" / "expired", ["alpha.test"],
+                                       days=-1, key=srv.alpha_key)
+    give_alpha(srv, cert=cert)
+    result = run_cli("run", "-c", str(srv.config_path))
+    assert result.returncode == 1
+    assert f"certificate {cert} expired on 2020-02-01" in result.stderr
+    assert "listening on" not in result.stderr
+
+
+def test_run_logs_the_expiry_warning_and_opens_the_tls_listener(make_server):
+    srv = make_server(start=False, tls=True)
+    cert, _ = tls_certs.make_site_cert(srv.ca, srv.dir / "tls" / "soon", ["alpha.test"],
+                                       days=5, key=srv.alpha_key)
+    give_alpha(srv, cert=cert)
+    srv.start()
+    assert re.search(rf"master\[\d+\] warning: {re.escape(str(srv.config_path))}:\d+:\d+: "
+                     rf"site alpha: certificate {re.escape(str(cert))} expires on ", srv.log), \
+        srv.log
+    assert srv.tls_port > 0, "listening on ADDR:PORT (https)"
+    assert "TLS is not available" not in srv.log
+
+
+def test_reload_with_a_renewed_certificate_replaces_the_sites_workers(make_server):
+    """The configuration text stays the same; the certificate file's contents change."""
+    srv = make_server(tls=True)
+    alpha_before = set(srv.worker_pids("alpha"))
+    beta_before = set(srv.worker_pids("beta"))
+    before = srv.line_count()
+    os.kill(srv.master_pid, signal.SIGHUP)
+    assert srv.wait_for_line(r"reload: the configuration is unchanged", 10, start=before), \
+        "the same files are no change"
+    tls_certs.make_site_cert(srv.ca, srv.dir / "tls" / "alpha", ["alpha.test", "*.alpha.test"],
+                             days=60, key=srv.alpha_key)  # renewed in place
+    before = srv.line_count()
+    os.kill(srv.master_pid, signal.SIGHUP)
+    assert srv.wait_for_line(r"reloaded: 2 site\(s\)", 10, start=before), srv.log[-3000:]
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and set(srv.worker_pids("alpha")) & alpha_before:
+        time.sleep(0.1)
+    assert alpha_before and not set(srv.worker_pids("alpha")) & alpha_before, \
+        "alpha's workers were replaced"
+    assert set(srv.worker_pids("beta")) == beta_before, "beta kept its workers"
+    reply = srv.tls_get("alpha.test", "/index.html")
+    assert reply.status == 200 and reply.body == b"<h1>alpha</h1>\n"
+
+
+def test_a_key_that_cannot_be_opened_fails_the_worker_start_and_says_why(make_server):
+    """The master opens the key for each new worker; without it that start fails, logged with
+    the path and errno, and is retried with back-off until the key is back."""
+    srv = make_server(tls=True)
+    hidden = srv.alpha_key.with_suffix(".away")
+    os.rename(srv.alpha_key, hidden)
+    try:
+        before = srv.line_count()
+        victim = srv.worker_pids("alpha")[0]
+        os.kill(victim, signal.SIGKILL)
+        assert srv.wait_for_line(rf"cannot open {re.escape(str(srv.alpha_key))} for worker \d+ "
+                                 r"of site alpha: No such file or directory", 15, start=before), \
+            srv.log[-3000:]
+    finally:
+        os.rename(hidden, srv.alpha_key)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(srv.worker_pids("alpha")) < 2:
+        time.sleep(0.1)
+    assert len(srv.worker_pids("alpha")) == 2, srv.log[-3000:]
+    reply = srv.tls_get("alpha.test", "/index.html")
+    assert reply.status == 200 and reply.body == b"<h1>alpha</h1>\n"

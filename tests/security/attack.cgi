@@ -160,6 +160,25 @@ def connect_tcp(port):
             return {"escaped": False, "detail": f"{type(e).__name__}: {e}"}
 
 
+def try_open(path):
+    try:
+        with open(path, "rb"):
+            return {"escaped": True, "detail": f"opened {path}"}
+    except OSError as e:
+        return {"escaped": False, "detail": f"{type(e).__name__}: {e}"}
+
+
+def holds(path):
+    """Whether this process has a descriptor open on `path` (inherited from the worker)."""
+    links = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            links.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            pass
+    return {"escaped": path in links, "detail": f"links {links}"}
+
+
 CASES = {
     "setuid_root": lambda: try_id(lambda: os.setuid(0)),
     "setresuid_root": lambda: try_id(lambda: os.setresuid(0, 0, 0)),
@@ -192,6 +211,8 @@ CASES = {
     "memory_hog": memory_hog,
     "inherited_fds": inherited_fds,
     "connect_tcp": lambda: connect_tcp(arg),
+    "open": lambda: try_open(arg),
+    "holds": lambda: holds(arg),
 }
 
 result = CASES[case]() if case in CASES else {"escaped": False, "detail": "unknown case"}

@@ -37,6 +37,17 @@ switch ($case) {
     case "exec":
         $out = @shell_exec($arg . " 2>&1");
         outcome(false, (string)$out);
+    case "open":
+        $handle = @fopen($arg, "rb");
+        if ($handle !== false) fclose($handle);
+        outcome($handle !== false, $handle === false ? (error_get_last()["message"] ?? "failed") : "opened $arg");
+    case "holds":
+        $links = [];
+        foreach (scandir("/proc/self/fd") ?: [] as $fd) {
+            $link = @readlink("/proc/self/fd/$fd");
+            if ($link !== false) $links[] = $link;
+        }
+        outcome(in_array($arg, $links, true), implode(",", $links));
     default:
         outcome(false, "unknown case");
 }

@@ -44,12 +44,27 @@ inline bool fake_is_directory(const std::string& path) {
     return directories.count(path) != 0;
 }
 
+// Certificate files that need not exist: every one is a valid chain of two, valid from
+// 2024-01-01 to 2030-01-01, with no findings. tls_files_test.cpp checks real files.
+inline constexpr std::int64_t kFakeNotBefore = 1'704'067'200;  // 2024-01-01
+inline constexpr std::int64_t kFakeNotAfter = 1'893'456'000;   // 2030-01-01
+
+inline TlsInspection fake_inspect_tls_files(const std::string&, const TlsConfig&,
+                                            const std::vector<std::string>&, std::int64_t) {
+    TlsInspection inspection;
+    inspection.facts.chain_length = 2;
+    inspection.facts.not_before = kFakeNotBefore;
+    inspection.facts.not_after = kFakeNotAfter;
+    return inspection;
+}
+
 inline Environment fake_environment() {
     Environment environment;
     environment.lookup_user = fake_user;
     environment.lookup_group = fake_group;
     environment.is_directory = fake_is_directory;
     environment.lookup_primary_group = fake_primary_group;
+    environment.inspect_tls_files = fake_inspect_tls_files;
     return environment;
 }
 

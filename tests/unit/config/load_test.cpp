@@ -482,7 +482,7 @@ const BadCase kBadCases[] = {
      "\"10ms\" or \"10m\""},
     {"zero keep-alive", kServer + "keepalive_timeout = \"0s\"\n" + kAlpha,
      "4:21: server.keepalive_timeout: \"0s\" is out of range; write a duration from \"1ms\" to "
-     "\"24h\""},
+     "\"1d\""},
     {"cgi timeout without unit",
      kServer + kAlpha + "[site.cgi]\nextensions = [\".cgi\"]\ntimeout = 60\n",
      "11:11: site.cgi.timeout: 60 has no unit"},

@@ -68,7 +68,8 @@ TEST(DescribePlan, ListsTheServer) {
         "  site ids        uid >= 1000, gid >= 1000\n",
         "  timeouts        request head 250ms, keep-alive 15s, shutdown 30s\n",
         "  limits          request head 32K, body 10M (default for sites)\n",
-        "  unknown hosts   answered by site beta\n",
+        "  unknown hosts   answered by site beta (TLS: refused with an alert, the site has no "
+        "[site.tls])\n",
         "  proxy protocol  not accepted\n",
     };
     for (const char* line : expected) {
@@ -88,7 +89,11 @@ TEST(DescribePlan, ListsEachSite) {
         "  readable        (none)\n",
         "  writable        /srv/alpha/uploads\n",
         "  max body        10M\n",
-        "  tls             cert /etc/bulkhead/alpha.crt, key /etc/bulkhead/alpha.key\n",
+        "  tls             cert /etc/bulkhead/alpha.crt (chain of 2, valid until 2030-01-01), "
+        "key /etc/bulkhead/alpha.key\n",
+        "  tls versions    1.2 and 1.3; ciphers default; suites default\n",
+        "  ocsp stapling   none\n",
+        "  https           http served too, no HSTS\n",
         "  cgi             .cgi, .pl, timeout 1m\n",
         "  fastcgi         .php: spawns /usr/bin/php-cgi -c /etc/php.ini (2 processes), "
         "timeout 1m\n",
@@ -105,6 +110,39 @@ TEST(DescribePlan, ListsEachSite) {
     }
 }
 
+TEST(DescribePlan, TlsDetails) {
+    auto config = parse_config(R"([server]
+tls_listen = ["127.0.0.1:443"]
+unknown_host = "alpha"
+[[site]]
+name = "alpha"
+hosts = ["alpha.example"]
+user = "alpha"
+root = "/srv/alpha/public"
+[site.tls]
+cert = "/etc/bulkhead/alpha.crt"
+key = "/etc/bulkhead/alpha.key"
+min_version = "1.3"
+ciphersuites = "TLS_AES_256_GCM_SHA384"
+ocsp_response = "/etc/bulkhead/alpha.ocsp"
+redirect_http = true
+hsts = "365d"
+hsts_include_subdomains = true
+)",
+                               "x.toml", testing::fake_environment());
+    ASSERT_TRUE(config.has_value());
+    std::string text = describe_plan(*config);
+    const char* expected[] = {
+        "  unknown hosts   answered by site alpha (TLS: with its certificate)\n",
+        "  tls versions    1.3 only; ciphers default; suites TLS_AES_256_GCM_SHA384\n",
+        "  ocsp stapling   /etc/bulkhead/alpha.ocsp\n",
+        "  https           http redirected to https (308), HSTS max-age 365d with subdomains\n",
+    };
+    for (const char* line : expected) {
+        EXPECT_NE(text.find(line), std::string::npos) << "missing: " << line << "in:\n" << text;
+    }
+}
+
 TEST(DescribePlan, StatusPolicies) {
     Config config;
     config.path = "x.toml";
@@ -113,6 +151,11 @@ TEST(DescribePlan, StatusPolicies) {
               std::string::npos);
     config.server.unknown_host = UnknownHostPolicy{421, ""};
     EXPECT_NE(describe_plan(config).find("421 Misdirected Request"), std::string::npos);
+    config.server.tls_listen.push_back(ListenAddress{});
+    EXPECT_NE(describe_plan(config).find(
+                  "421 Misdirected Request, answered by the dispatcher (TLS: refused with an "
+                  "alert)"),
+              std::string::npos);
 }
 
 }  // namespace

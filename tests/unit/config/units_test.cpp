@@ -56,7 +56,9 @@ TEST(ParseDuration, Table) {
         {"-1s", std::nullopt},
         {"10 seconds", std::nullopt},
         {"10sec", std::nullopt},
-        {"1d", std::nullopt},
+        {"1d", 86'400'000},
+        {"365D", 365ULL * 86'400'000},
+        {"1w", std::nullopt},
         {"99999999999999999999ms", std::nullopt},
         {"6000000000000000h", std::nullopt},
     };

@@ -220,15 +220,11 @@ TEST(TlsContext, SendFileThroughTls) {
 }
 
 TEST(TlsContext, AlpnPrefersHttp2WhenOffered) {
-#if BULKHEAD_HTTP2
     auto context = TlsContext::create(settings_for(alpha()));
     ASSERT_TRUE(context);
     Handshake handshake((*context)->get(), "\x08http/1.1\x02h2", 12);
     ASSERT_TRUE(handshake.run());
     EXPECT_EQ(handshake.server->alpn(), "h2");
-#else
-    GTEST_SKIP() << "built without HTTP/2";
-#endif
 }
 
 TEST(TlsContext, UnknownAlpnFallsBackToHttp11) {
