@@ -233,6 +233,21 @@ def pid_alive(pid: int) -> bool:
     return state != "Z"
 
 
+def wait_until_executed(pid: int, timeout: float = 5.0) -> None:
+    """A role's process is forked by the master and confines itself before exec: until its
+    exec its name is still the master's ("bulkhead") and its ids may still be root's. Waits
+    (bounded) until it runs its own executable; the caller then checks what it runs as."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/comm") as comm:
+                if comm.read().strip() != "bulkhead":
+                    return
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        time.sleep(0.02)
+
+
 def proc_children(pid: int) -> list:
     children = []
     try:

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import (ALPHA_UID, BETA_UID, DISPATCHER_UID, ESTABLISHED, LISTEN, Conn,
-                      pid_alive, proc_status, socket_inodes, tcp_table)
+                      pid_alive, proc_status, socket_inodes, tcp_table, wait_until_executed)
 
 SITE_UIDS = {"alpha": ALPHA_UID, "beta": BETA_UID}
 
@@ -42,6 +42,7 @@ def test_workers_run_as_site_ids_with_no_capabilities_and_no_new_privs(server, s
     assert pids, f"no live worker of {site}"
     uid = SITE_UIDS[site]
     for pid in pids:
+        wait_until_executed(pid)  # a worker just being started may not have dropped root yet
         assert_fully_unprivileged(pid, uid, uid, f"worker {pid} of {site}")
 
 
@@ -61,6 +62,7 @@ def test_each_role_runs_under_its_own_uid_and_no_child_is_root(server):
     """The master's children run as the dispatcher's user or a site's user, never root."""
     uids = {}
     for pid in server.all_children():
+        wait_until_executed(pid)
         uids.setdefault(proc_status(pid)["Uid"].split()[0], []).append(pid)
     assert set(uids) == {str(DISPATCHER_UID), str(ALPHA_UID), str(BETA_UID)}
     assert len(uids[str(DISPATCHER_UID)]) == 1
