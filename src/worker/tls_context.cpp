@@ -65,6 +65,10 @@ int select_protocol(SSL*, const unsigned char** out, unsigned char* out_length,
     return SSL_TLSEXT_ERR_OK;
 }
 
+// An encrypted key is refused (the configuration check says so first); without this OpenSSL
+// would ask for a passphrase on a terminal the worker does not have.
+int refuse_passphrase(char*, int, int, void*) { return -1; }
+
 int context_index() {
     static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
     return index;
@@ -102,7 +106,8 @@ Expected<std::unique_ptr<TlsContext>, std::string> TlsContext::create(const TlsS
         return unexpected(key_text.error());
     Bio key_bio = memory_bio(*key_text);
     std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-        PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+        PEM_read_bio_PrivateKey(key_bio.get(), nullptr, refuse_passphrase, nullptr),
+        &EVP_PKEY_free);
     OPENSSL_cleanse(key_text->data(), key_text->size());
     if (!key)
         return unexpected("the private key is unusable: " + openssl_errors());
