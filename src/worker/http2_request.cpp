@@ -64,6 +64,7 @@ int RequestCollector::build(Request& request) const {
     request.target = path_;
     request.path_and_query = path_ == "*" ? std::string() : path_;
     request.version_minor = 1;
+    request.http2 = true;
     request.host = std::move(*host);
     request.fields.clear();
     request.fields.reserve(fields_.size() + 2);

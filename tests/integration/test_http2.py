@@ -337,6 +337,8 @@ def test_php_and_cgi_details_over_http2(server):
     assert b"HTTP_X_TEST=h2" in info.body
     assert b"HTTPS=on" in info.body
     assert b"SERVER_NAME=alpha.test" in info.body
+    env = curl(server, "/cgi-bin/env.cgi")
+    assert b"SERVER_PROTOCOL=HTTP/2.0" in env.body
     assert curl(server, "/cgi-bin/local-redirect.cgi").body.startswith(b"uid=40101")
     assert curl(server, "/cgi-bin/static-redirect.cgi").body == b"static target\n"
     assert curl(server, "/cgi-bin/status.cgi").status == 404
@@ -360,7 +362,7 @@ def test_expect_100_continue_gets_an_interim_answer(server):
         final = raw.frames(lambda got: any(k == DATA and s == 1 and f & END_STREAM
                                            for k, f, s, _ in got), 10.0)
         body = b"".join(p for k, _, s, p in final if k == DATA and s == 1)
-        assert body == b"hello"
+        assert body == b"hello", (interim, final)
     finally:
         raw.close()
 
