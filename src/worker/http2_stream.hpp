@@ -3,8 +3,8 @@
 //
 //   headers ──▶ ready ──▶ static: files().serve(head) → ResponsePlan → HEADERS + DATA (pread)
 //   (collect)  (queued)  └▶ handler: Router::start() with this stream as its Exchange
-//                            (a body of unknown length is first buffered up to the stream's
-//                            window, so a short one reaches the script with CONTENT_LENGTH)
+//                            (a body without content-length is first buffered up to 64 KiB,
+//                            so a short one reaches the script with CONTENT_LENGTH)
 //
 // As the handler's Exchange the stream takes request body DATA into a buffer the handler
 // consumes (WINDOW_UPDATE follows consumption only, so a slow application back-pressures the
