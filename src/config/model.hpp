@@ -21,18 +21,18 @@ struct SourcePosition {
 };
 
 struct ListenAddress {
-    int family = 0;                 // AF_INET or AF_INET6
-    std::string address;            // "127.0.0.1", "::1", "0.0.0.0", "::"
-    std::uint16_t port = 0;         // 0: any free port (tests)
-    std::string text;               // as written, for messages
+    int family = 0;          // AF_INET or AF_INET6
+    std::string address;     // "127.0.0.1", "::1", "0.0.0.0", "::"
+    std::uint16_t port = 0;  // 0: any free port (tests)
+    std::string text;        // as written, for messages
 
     bool operator==(const ListenAddress&) const = default;
 };
 
 // What answers a name no site owns (server.unknown_host).
 struct UnknownHostPolicy {
-    int status = 421;               // 421, 404 or 400, answered by the dispatcher, or 0 if site
-    std::string site;               // name of the site that answers unknown names, or ""
+    int status = 421;  // 421, 404 or 400, answered by the dispatcher, or 0 if site
+    std::string site;  // name of the site that answers unknown names, or ""
 
     bool operator==(const UnknownHostPolicy&) const = default;
 };
@@ -42,7 +42,7 @@ struct ServerConfig {
     std::vector<ListenAddress> tls_listen;
     std::string user = "bulkhead";  // as written
     std::string group = "bulkhead";
-    uid_t uid = 0;                  // resolved
+    uid_t uid = 0;  // resolved
     gid_t gid = 0;
     std::string state_dir = "/var/lib/bulkhead";
     std::string log_dir = "/var/log/bulkhead";
@@ -60,7 +60,7 @@ struct ServerConfig {
 };
 
 struct WorkerCounts {
-    std::uint32_t min = 1;   // 0: no process until the first request
+    std::uint32_t min = 1;  // 0: no process until the first request
     std::uint32_t max = 4;
     std::uint64_t idle_ms = 60'000;  // a worker above min idle this long is stopped
 
@@ -121,7 +121,7 @@ struct FastCgiConfig {
 struct SiteLimits {
     std::optional<std::uint64_t> memory_bytes;
     std::optional<std::uint32_t> pids;
-    std::uint32_t cpu_weight = 100;       // 1..10000
+    std::uint32_t cpu_weight = 100;  // 1..10000
     std::uint32_t connections = 1000;
 
     bool operator==(const SiteLimits&) const = default;
@@ -136,24 +136,24 @@ struct NetworkConfig {
 
 struct SiteConfig {
     std::string name;
-    std::vector<std::string> hosts;       // normalized: lowercase, no trailing dot
-    std::string user;                     // as written
+    std::vector<std::string> hosts;  // normalized: lowercase, no trailing dot
+    std::string user;                // as written
     std::string group;
-    uid_t uid = 0;                        // resolved
+    uid_t uid = 0;  // resolved
     gid_t gid = 0;
-    std::string root;                     // absolute, exists, a directory
+    std::string root;  // absolute, exists, a directory
     std::vector<std::string> index = {"index.html"};
     WorkerCounts workers;
     std::vector<std::string> readable;
     std::vector<std::string> writable;
-    std::uint64_t max_body_bytes = 0;     // server.max_body_bytes unless set
+    std::uint64_t max_body_bytes = 0;  // server.max_body_bytes unless set
     std::optional<TlsConfig> tls;
     std::optional<CgiConfig> cgi;
     std::optional<FastCgiConfig> fastcgi;
     SiteLimits limits;
     NetworkConfig network;
-    std::string selinux_context;          // applied with setcon where SELinux is enabled
-    SourcePosition position;              // where [[site]] starts, for messages
+    std::string selinux_context;  // applied with setcon where SELinux is enabled
+    SourcePosition position;      // where [[site]] starts, for messages
 
     bool operator==(const SiteConfig&) const = default;
 };
@@ -179,7 +179,7 @@ struct Warnings {
 };
 
 struct Config {
-    std::string path;                     // the file it was read from
+    std::string path;  // the file it was read from
     ServerConfig server;
     std::vector<SiteConfig> sites;
     Warnings warnings;

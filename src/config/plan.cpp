@@ -113,9 +113,11 @@ void describe_server(const Config& config, PlanWriter& plan) {
 
 std::string workers(const WorkerCounts& counts) {
     std::string range = std::to_string(counts.min) + " to " + std::to_string(counts.max);
-    if (counts.min == 0) range += " (none until the first request)";
-    if (counts.max > counts.min) range += ", idle ones above " + std::to_string(counts.min) +
-                                          " stop after " + format_duration_ms(counts.idle_ms);
+    if (counts.min == 0)
+        range += " (none until the first request)";
+    if (counts.max > counts.min)
+        range += ", idle ones above " + std::to_string(counts.min) + " stop after " +
+                 format_duration_ms(counts.idle_ms);
     return range;
 }
 
@@ -171,11 +173,14 @@ void describe_handlers(const SiteConfig& site, PlanWriter& plan) {
     std::string outbound = "any TCP port";
     if (site.network.tcp_connect) {
         outbound = "TCP ports";
-        for (std::uint16_t port : *site.network.tcp_connect) outbound += " " + std::to_string(port);
-        if (site.network.tcp_connect->empty()) outbound = "no TCP connections";
+        for (std::uint16_t port : *site.network.tcp_connect)
+            outbound += " " + std::to_string(port);
+        if (site.network.tcp_connect->empty())
+            outbound = "no TCP connections";
     }
     plan.line("outbound", outbound);
-    if (!site.selinux_context.empty()) plan.line("selinux", site.selinux_context);
+    if (!site.selinux_context.empty())
+        plan.line("selinux", site.selinux_context);
 }
 
 void describe_site(const Config& config, const SiteConfig& site, PlanWriter& plan) {

@@ -270,14 +270,15 @@ std::optional<std::vector<Located<std::string>>> TableReader::strings(
     return items;
 }
 
-std::optional<std::vector<std::int64_t>> TableReader::integers(std::string_view key, std::int64_t min,
+std::optional<std::vector<std::int64_t>> TableReader::integers(std::string_view key,
+                                                               std::int64_t min,
                                                                std::int64_t max) const {
     const toml::node* node = find(key);
     if (!node) {
         return std::nullopt;
     }
-    std::string expected = "an array of whole numbers from " + std::to_string(min) + " to " +
-                           std::to_string(max);
+    std::string expected =
+        "an array of whole numbers from " + std::to_string(min) + " to " + std::to_string(max);
     if (!node->is_array()) {
         wrong_type(key, expected);
         return std::nullopt;

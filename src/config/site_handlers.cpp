@@ -172,7 +172,8 @@ void read_network(const TableReader& site, SiteConfig& config) {
             return;
         }
         std::vector<std::uint16_t> allowed;
-        for (std::int64_t port : *ports) allowed.push_back(static_cast<std::uint16_t>(port));
+        for (std::int64_t port : *ports)
+            allowed.push_back(static_cast<std::uint16_t>(port));
         config.network.tcp_connect = allowed;
     }
 }

@@ -12,7 +12,8 @@ namespace bulkhead::dispatcher {
 void Dispatcher::on_master_message() {
     auto datagram = ipc::receive_datagram(master_.get(), message_buffer_);
     if (!datagram) {
-        if (datagram.error() == ipc::ChannelError::would_block) return;
+        if (datagram.error() == ipc::ChannelError::would_block)
+            return;
         log::info("master channel: ", ipc::describe(datagram.error()), "; exiting");
         done_ = true;
         return;
@@ -44,11 +45,14 @@ void Dispatcher::on_master_message() {
 
 void Dispatcher::on_worker_message(int channel_fd) {
     WorkerChannel* worker = table_.worker_by_channel(channel_fd);
-    if (worker == nullptr) return;
+    if (worker == nullptr)
+        return;
     auto datagram = ipc::receive_datagram(channel_fd, message_buffer_);
     if (!datagram) {
-        if (datagram.error() == ipc::ChannelError::would_block) return;
-        if (datagram.error() != ipc::ChannelError::closed) report_violation(worker->worker_id);
+        if (datagram.error() == ipc::ChannelError::would_block)
+            return;
+        if (datagram.error() != ipc::ChannelError::closed)
+            report_violation(worker->worker_id);
         epoll_.remove(channel_fd);
         table_.detach(worker->worker_id);  // the worker is gone; the master will say so too
         return;
@@ -73,7 +77,8 @@ void Dispatcher::on_worker_message(int channel_fd) {
         if (handback && !tls && is_tcp_socket(datagram->fd.get())) {
             std::string carried(reinterpret_cast<const char*>(bytes.data()) + sizeof(ipc::Handback),
                                 handback->tail_bytes);
-            if (worker->load > 0) --worker->load;
+            if (worker->load > 0)
+                --worker->load;
             // The addresses come from the socket itself, not from the worker's word.
             ipc::ConnectionMeta meta = connection_meta(datagram->fd.get());
             admit(std::move(datagram->fd), meta, 0, std::move(carried), false);

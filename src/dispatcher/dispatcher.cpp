@@ -43,9 +43,11 @@ ipc::ConnectionMeta connection_meta(int socket, const sockaddr_storage* peer) {
 bool is_tcp_socket(int fd) {
     int type = 0, domain = 0;
     socklen_t length = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0) return false;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0)
+        return false;
     length = sizeof domain;
-    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) != 0) return false;
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) != 0)
+        return false;
     return type == SOCK_STREAM && (domain == AF_INET || domain == AF_INET6);
 }
 
@@ -69,7 +71,8 @@ int Dispatcher::run() {
         epoll_.add(listener.socket.get(), EPOLLIN, token(kind, listener.socket.get()));
         tls_listeners += listener.tls ? 1 : 0;
     }
-    for (int channel : table_.channel_fds()) epoll_.add(channel, EPOLLIN, token(Kind::worker, channel));
+    for (int channel : table_.channel_fds())
+        epoll_.add(channel, EPOLLIN, token(Kind::worker, channel));
     epoll_.add(master_.get(), EPOLLIN, token(Kind::master, master_.get()));
     epoll_.add(signals_.get(), EPOLLIN, token(Kind::signals, signals_.get()));
     log::info("serving; header timeout ", settings_.header_timeout_ms, " ms, at most ",
@@ -78,10 +81,12 @@ int Dispatcher::run() {
     epoll_event events[kMaxEvents];
     while (!done_) {
         int ready = epoll_.wait(events, next_timeout_ms());
-        for (int i = 0; i < ready; ++i) on_event(events[i].data.u64, events[i].events);
+        for (int i = 0; i < ready; ++i)
+            on_event(events[i].data.u64, events[i].events);
         expire_deadlines();
         let_idle_workers_go();
-        if (stopping_ && (pending_count_ == 0 || monotonic_ms() >= stop_deadline_)) done_ = true;
+        if (stopping_ && (pending_count_ == 0 || monotonic_ms() >= stop_deadline_))
+            done_ = true;
     }
     log::info("stopped");
     return 0;
@@ -90,17 +95,28 @@ int Dispatcher::run() {
 void Dispatcher::on_event(std::uint64_t event_token, std::uint32_t events) {
     int fd = static_cast<int>(event_token & 0xffffffff);
     switch (static_cast<Kind>(event_token >> 32)) {
-        case Kind::listener: accept_from(fd, 0); break;
-        case Kind::tls_listener: accept_from(fd, ipc::kConnectionTls); break;
-        case Kind::master: on_master_message(); break;
-        case Kind::worker: on_worker_message(fd); break;
-        case Kind::signals: on_signal(); break;
+        case Kind::listener:
+            accept_from(fd, 0);
+            break;
+        case Kind::tls_listener:
+            accept_from(fd, ipc::kConnectionTls);
+            break;
+        case Kind::master:
+            on_master_message();
+            break;
+        case Kind::worker:
+            on_worker_message(fd);
+            break;
+        case Kind::signals:
+            on_signal();
+            break;
         case Kind::client:
             if (fd < static_cast<int>(pending_.size()) && pending_[fd]) {
                 if (pending_[fd]->lingering) {
                     drain_lingering(*pending_[fd]);
                 } else if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-                    if (events & (EPOLLRDHUP | EPOLLHUP)) pending_[fd]->peer_closed = true;
+                    if (events & (EPOLLRDHUP | EPOLLHUP))
+                        pending_[fd]->peer_closed = true;
                     try_route(fd);
                 }
             }
@@ -131,7 +147,8 @@ void Dispatcher::accept_from(int listener, std::uint16_t flags) {
 void Dispatcher::admit(UniqueFd socket, ipc::ConnectionMeta meta, std::uint16_t flags,
                        std::string carried, bool fresh) {
     int fd = socket.get();
-    if (fd >= static_cast<int>(pending_.size())) pending_.resize(fd + 1);
+    if (fd >= static_cast<int>(pending_.size()))
+        pending_.resize(fd + 1);
     auto pending = std::make_unique<PendingConnection>();
     pending->socket = std::move(socket);
     pending->meta = meta;
@@ -160,9 +177,11 @@ void Dispatcher::admit(UniqueFd socket, ipc::ConnectionMeta meta, std::uint16_t 
 }
 
 void Dispatcher::forget(int fd) {
-    if (fd >= static_cast<int>(pending_.size()) || !pending_[fd]) return;
+    if (fd >= static_cast<int>(pending_.size()) || !pending_[fd])
+        return;
     client_counts_.remove(pending_[fd]->meta.client);
-    if (pending_[fd]->registered) epoll_.remove(fd);
+    if (pending_[fd]->registered)
+        epoll_.remove(fd);
     pending_[fd].reset();
     --pending_count_;
 }
@@ -172,9 +191,11 @@ void Dispatcher::expire_deadlines() {
     while (!timers_.empty() && std::get<0>(timers_.top()) <= now) {
         auto [deadline, fd, generation] = timers_.top();
         timers_.pop();
-        if (fd >= static_cast<int>(pending_.size()) || !pending_[fd]) continue;
+        if (fd >= static_cast<int>(pending_.size()) || !pending_[fd])
+            continue;
         PendingConnection& pending = *pending_[fd];
-        if (pending.generation != generation) continue;  // the descriptor was reused
+        if (pending.generation != generation)
+            continue;  // the descriptor was reused
         if (pending.lingering) {
             forget(fd);
         } else {
@@ -189,7 +210,8 @@ void Dispatcher::expire_deadlines() {
 int Dispatcher::next_timeout_ms() const {
     Millis now = monotonic_ms();
     Millis next = timers_.empty() ? now + 1000 : std::get<0>(timers_.top());
-    if (stopping_) next = std::min(next, stop_deadline_);
+    if (stopping_)
+        next = std::min(next, stop_deadline_);
     return static_cast<int>(std::clamp<Millis>(next - now, 0, 1000));
 }
 
@@ -197,7 +219,8 @@ int Dispatcher::next_timeout_ms() const {
 // idle time is let go. It is taken out of routing first, so nothing is handed to it after.
 void Dispatcher::let_idle_workers_go() {
     Millis now = monotonic_ms();
-    if (now - idle_checked_at_ < 1000) return;
+    if (now - idle_checked_at_ < 1000)
+        return;
     idle_checked_at_ = now;
     std::vector<std::uint32_t> idle;
     for (SiteState& site : table_.sites()) {
@@ -213,10 +236,12 @@ void Dispatcher::let_idle_workers_go() {
     }
     for (std::uint32_t worker_id : idle) {
         WorkerChannel* worker = table_.worker(worker_id);
-        if (table_.worker_count(worker->site_id) <= table_.site(worker->site_id).min_workers) continue;
+        if (table_.worker_count(worker->site_id) <= table_.site(worker->site_id).min_workers)
+            continue;
         ipc::WorkerIdle message;
         message.worker_id = worker_id;
-        if (!ipc::send_datagram(master_.get(), ipc::bytes_of(message))) continue;
+        if (!ipc::send_datagram(master_.get(), ipc::bytes_of(message)))
+            continue;
         epoll_.remove(worker->channel.get());
         table_.detach(worker_id);
     }
@@ -224,17 +249,20 @@ void Dispatcher::let_idle_workers_go() {
 
 void Dispatcher::on_signal() {
     while (int signal_number = read_signal(signals_.get())) {
-        if (signal_number == SIGTERM || signal_number == SIGINT) stop_accepting();
+        if (signal_number == SIGTERM || signal_number == SIGINT)
+            stop_accepting();
         // SIGHUP and SIGUSR1 belong to the master; the dispatcher ignores them.
     }
 }
 
 void Dispatcher::stop_accepting() {
-    if (stopping_) return;
+    if (stopping_)
+        return;
     log::info("stopping: no new connections; routing ", pending_count_, " pending");
     stopping_ = true;
     stop_deadline_ = monotonic_ms() + settings_.header_timeout_ms;
-    for (Listener& listener : listeners_) epoll_.remove(listener.socket.get());
+    for (Listener& listener : listeners_)
+        epoll_.remove(listener.socket.get());
     listeners_.clear();
 }
 

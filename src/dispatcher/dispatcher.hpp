@@ -27,7 +27,7 @@ namespace bulkhead::dispatcher {
 struct Settings {
     std::uint32_t header_timeout_ms = 10'000;
     std::uint32_t max_header_bytes = 16 * 1024;
-    int unknown_host_status = 421;             // 0: route to unknown_host_site
+    int unknown_host_status = 421;  // 0: route to unknown_host_site
     std::uint32_t unknown_host_site = ipc::kNoSite;
     // Connections the dispatcher holds at once (head phase or lingering), per client address
     // and in all; beyond them a new connection gets 503 at once. A browser opens a handful;
@@ -46,8 +46,8 @@ struct Listener {
 struct PendingConnection {
     UniqueFd socket;
     ipc::ConnectionMeta meta;
-    std::uint16_t flags = 0;       // ipc::ConnectionFlags; kConnectionTls from a TLS listener
-    std::string carried;           // bytes a worker already read (handback), routed first
+    std::uint16_t flags = 0;  // ipc::ConnectionFlags; kConnectionTls from a TLS listener
+    std::string carried;      // bytes a worker already read (handback), routed first
     Millis deadline = 0;
     std::uint32_t generation = 0;  // tells stale timer entries from live ones
     bool lingering = false;        // answered and half-closed; draining until EOF or deadline
@@ -64,14 +64,14 @@ ipc::ConnectionMeta connection_meta(int socket, const sockaddr_storage* peer = n
 bool is_tcp_socket(int fd);
 
 class Dispatcher {
-public:
+  public:
     Dispatcher(Settings settings, RoutingTable table, std::vector<Listener> listeners,
                ProxyTrust proxy_trust, UniqueFd master_channel);
     // Runs until SIGTERM/SIGINT (graceful: stops accepting, routes what is pending) or until
     // the master's channel closes. Returns the process exit status.
     int run();
 
-private:
+  private:
     enum class Kind : std::uint32_t { listener, tls_listener, master, worker, client, signals };
     static std::uint64_t token(Kind kind, int fd) {
         return (static_cast<std::uint64_t>(kind) << 32) | static_cast<std::uint32_t>(fd);

@@ -18,7 +18,8 @@ Expected<void, std::string> apply_settings(Intake& intake, const ipc::Dispatcher
         return unexpected(std::string(kOtherBuild));
     }
     auto jail = ipc::get_text(message.jail_dir);
-    if (!jail || jail->empty() || (*jail)[0] != '/') return unexpected(std::string("bad jail directory"));
+    if (!jail || jail->empty() || (*jail)[0] != '/')
+        return unexpected(std::string("bad jail directory"));
     intake.jail_dir = std::string(*jail);
     intake.uid = message.uid;
     intake.gid = message.gid;
@@ -33,7 +34,8 @@ Expected<void, std::string> apply_settings(Intake& intake, const ipc::Dispatcher
 Expected<bool, std::string> apply_message(Intake& intake, std::span<const std::byte> bytes,
                                           UniqueFd fd) {
     bool has_fd = fd.valid();
-    switch (ipc::peek_type(bytes, MasterDispatcherType::end_).value_or(MasterDispatcherType::end_)) {
+    switch (
+        ipc::peek_type(bytes, MasterDispatcherType::end_).value_or(MasterDispatcherType::end_)) {
         case MasterDispatcherType::listener:
             if (auto m = ipc::decode<ipc::ListenerMessage>(bytes, has_fd); m && m->tls <= 1) {
                 intake.listeners.push_back(Listener{std::move(fd), m->tls == 1});
@@ -60,12 +62,14 @@ Expected<bool, std::string> apply_message(Intake& intake, std::span<const std::b
         case MasterDispatcherType::host:
             if (auto m = ipc::decode<ipc::HostRoute>(bytes, has_fd)) {
                 auto pattern = ipc::get_text(m->pattern);
-                if (pattern && intake.table.add_host(*pattern, m->site_id)) return false;
+                if (pattern && intake.table.add_host(*pattern, m->site_id))
+                    return false;
             }
             break;
         case MasterDispatcherType::proxy_trust:
             if (auto m = ipc::decode<ipc::ProxyTrust>(bytes, has_fd);
-                m && ((m->family == 4 && m->prefix_bits <= 32) || (m->family == 6 && m->prefix_bits <= 128))) {
+                m && ((m->family == 4 && m->prefix_bits <= 32) ||
+                      (m->family == 6 && m->prefix_bits <= 128))) {
                 AddressRange range{m->family, m->prefix_bits, {}};
                 std::memcpy(range.address, m->address, sizeof range.address);
                 intake.proxy_trust.add(range);
@@ -80,9 +84,11 @@ Expected<bool, std::string> apply_message(Intake& intake, std::span<const std::b
             }
             break;
         case MasterDispatcherType::ready:
-            if (ipc::decode<ipc::DispatcherReady>(bytes, has_fd)) return true;
+            if (ipc::decode<ipc::DispatcherReady>(bytes, has_fd))
+                return true;
             break;
-        default: break;
+        default:
+            break;
     }
     return unexpected(std::string("malformed or out-of-order message during start-up"));
 }
@@ -95,18 +101,23 @@ Expected<Intake, std::string> receive_intake(int master_channel) {
     bool have_settings = false;
     for (;;) {
         auto datagram = ipc::receive_datagram_waiting(master_channel, buffer, kIntakeTimeoutMs);
-        if (!datagram) return unexpected(std::string("master channel: ") + ipc::describe(datagram.error()));
+        if (!datagram)
+            return unexpected(std::string("master channel: ") + ipc::describe(datagram.error()));
         std::span<const std::byte> bytes(buffer.data(), datagram->size);
         if (!have_settings) {
             auto settings = ipc::decode<ipc::DispatcherSettings>(bytes, datagram->fd.valid());
-            if (!settings) return unexpected(std::string("the first message was not settings"));
-            if (auto applied = apply_settings(intake, *settings); !applied) return unexpected(applied.error());
+            if (!settings)
+                return unexpected(std::string("the first message was not settings"));
+            if (auto applied = apply_settings(intake, *settings); !applied)
+                return unexpected(applied.error());
             have_settings = true;
             continue;
         }
         auto done = apply_message(intake, bytes, std::move(datagram->fd));
-        if (!done) return unexpected(done.error());
-        if (*done) return intake;
+        if (!done)
+            return unexpected(done.error());
+        if (*done)
+            return intake;
     }
 }
 

@@ -13,7 +13,8 @@
 namespace bulkhead::dispatcher {
 
 // What receive_intake() says when the master was built from other sources.
-inline constexpr const char* kOtherBuild = "the master speaks another message protocol (not the same build)";
+inline constexpr const char* kOtherBuild =
+    "the master speaks another message protocol (not the same build)";
 
 struct Intake {
     Settings settings;

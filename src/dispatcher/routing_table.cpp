@@ -5,7 +5,8 @@
 namespace bulkhead::dispatcher {
 
 void RoutingTable::add_site(std::uint32_t site_id, SiteState state) {
-    if (sites_.size() <= site_id) sites_.resize(site_id + 1);
+    if (sites_.size() <= site_id)
+        sites_.resize(site_id + 1);
     sites_[site_id] = std::move(state);
 }
 
@@ -15,14 +16,15 @@ std::uint32_t RoutingTable::worker_count(std::uint32_t site_id) const {
 
 std::uint64_t RoutingTable::connections(std::uint32_t site_id) const {
     std::uint64_t total = 0;
-    for (const WorkerChannel& worker : sites_[site_id].workers) total += worker.load;
+    for (const WorkerChannel& worker : sites_[site_id].workers)
+        total += worker.load;
     return total;
 }
 
 std::uint32_t RoutingTable::ready_count(std::uint32_t site_id) const {
     const auto& workers = sites_[site_id].workers;
-    return static_cast<std::uint32_t>(
-        std::count_if(workers.begin(), workers.end(), [](const WorkerChannel& w) { return w.ready; }));
+    return static_cast<std::uint32_t>(std::count_if(
+        workers.begin(), workers.end(), [](const WorkerChannel& w) { return w.ready; }));
 }
 
 bool RoutingTable::add_host(std::string_view pattern, std::uint32_t site_id) {
@@ -35,7 +37,8 @@ bool RoutingTable::has_site(std::uint32_t site_id) const {
 
 std::optional<std::uint32_t> RoutingTable::route_tls(std::string_view host) const {
     std::optional<std::uint32_t> site = hosts_.find(host);
-    if (site && !terminates_tls(*site)) return std::nullopt;
+    if (site && !terminates_tls(*site))
+        return std::nullopt;
     return site;
 }
 
@@ -56,18 +59,21 @@ WorkerChannel& RoutingTable::attach(std::uint32_t site_id, std::uint32_t worker_
 
 void RoutingTable::detach(std::uint32_t worker_id) {
     auto site = site_of_worker_.find(worker_id);
-    if (site == site_of_worker_.end()) return;
+    if (site == site_of_worker_.end())
+        return;
     auto& workers = sites_[site->second].workers;
     if (WorkerChannel* worker = find_in_site(site->second, worker_id)) {
         site_of_channel_.erase(worker->channel.get());
     }
-    std::erase_if(workers, [worker_id](const WorkerChannel& w) { return w.worker_id == worker_id; });
+    std::erase_if(workers,
+                  [worker_id](const WorkerChannel& w) { return w.worker_id == worker_id; });
     site_of_worker_.erase(site);
 }
 
 WorkerChannel* RoutingTable::find_in_site(std::uint32_t site_id, std::uint32_t worker_id) {
     for (WorkerChannel& worker : sites_[site_id].workers) {
-        if (worker.worker_id == worker_id) return &worker;
+        if (worker.worker_id == worker_id)
+            return &worker;
     }
     return nullptr;
 }
@@ -79,9 +85,11 @@ WorkerChannel* RoutingTable::worker(std::uint32_t worker_id) {
 
 WorkerChannel* RoutingTable::worker_by_channel(int channel_fd) {
     auto site = site_of_channel_.find(channel_fd);
-    if (site == site_of_channel_.end()) return nullptr;
+    if (site == site_of_channel_.end())
+        return nullptr;
     for (WorkerChannel& worker : sites_[site->second].workers) {
-        if (worker.channel.get() == channel_fd) return &worker;
+        if (worker.channel.get() == channel_fd)
+            return &worker;
     }
     return nullptr;
 }
@@ -89,7 +97,8 @@ WorkerChannel* RoutingTable::worker_by_channel(int channel_fd) {
 std::vector<int> RoutingTable::channel_fds() const {
     std::vector<int> fds;
     for (const SiteState& site : sites_) {
-        for (const WorkerChannel& worker : site.workers) fds.push_back(worker.channel.get());
+        for (const WorkerChannel& worker : site.workers)
+            fds.push_back(worker.channel.get());
     }
     return fds;
 }
@@ -97,8 +106,10 @@ std::vector<int> RoutingTable::channel_fds() const {
 WorkerChannel* RoutingTable::least_busy(std::uint32_t site_id, const WorkerChannel* exclude) {
     WorkerChannel* best = nullptr;
     for (WorkerChannel& candidate : sites_[site_id].workers) {
-        if (&candidate == exclude || !candidate.ready) continue;
-        if (best == nullptr || candidate.load < best->load) best = &candidate;
+        if (&candidate == exclude || !candidate.ready)
+            continue;
+        if (best == nullptr || candidate.load < best->load)
+            best = &candidate;
     }
     return best;
 }

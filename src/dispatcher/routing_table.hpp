@@ -37,7 +37,7 @@ struct SiteState {
 };
 
 class RoutingTable {
-public:
+  public:
     void add_site(std::uint32_t site_id, SiteState state);
     SiteState& site(std::uint32_t site_id) { return sites_[site_id]; }
     std::uint32_t worker_count(std::uint32_t site_id) const;  // attached, ready or not
@@ -54,7 +54,9 @@ public:
     // has no TLS. A name belongs to one site; another site whose wildcard certificate happens
     // to cover it must not answer for it.
     std::optional<std::uint32_t> route_tls(std::string_view host) const;
-    bool terminates_tls(std::uint32_t site_id) const { return has_site(site_id) && sites_[site_id].tls; }
+    bool terminates_tls(std::uint32_t site_id) const {
+        return has_site(site_id) && sites_[site_id].tls;
+    }
 
     WorkerChannel& attach(std::uint32_t site_id, std::uint32_t worker_id, UniqueFd channel);
     void detach(std::uint32_t worker_id);  // closes the channel
@@ -64,9 +66,9 @@ public:
     // The worker of the site with the smallest load, skipping `exclude`; nullptr if none.
     WorkerChannel* least_busy(std::uint32_t site_id, const WorkerChannel* exclude = nullptr);
 
-private:
+  private:
     proto::HostTable hosts_;
-    std::vector<SiteState> sites_;         // by site id
+    std::vector<SiteState> sites_;  // by site id
     // Which site a worker (by id, by channel) belongs to: routing work per connection then
     // looks at that site's workers only, however many sites there are.
     std::unordered_map<std::uint32_t, std::uint32_t> site_of_worker_;

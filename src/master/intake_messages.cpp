@@ -28,10 +28,12 @@ constexpr int kSendTimeoutMs = 5000;  // a role that does not read its intake is
 
 template <typename Message>
 bool send(int channel, const Message& message, int fd = -1) {
-    return ipc::send_datagram_waiting(channel, ipc::bytes_of(message), fd, kSendTimeoutMs).has_value();
+    return ipc::send_datagram_waiting(channel, ipc::bytes_of(message), fd, kSendTimeoutMs)
+        .has_value();
 }
 
-bool send_extensions(int channel, const std::vector<std::string>& extensions, ipc::HandlerKind kind) {
+bool send_extensions(int channel, const std::vector<std::string>& extensions,
+                     ipc::HandlerKind kind) {
     bool ok = true;
     for (const std::string& extension : extensions) {
         ipc::WorkerExtension message;
@@ -47,7 +49,8 @@ bool send_handlers(int channel, const config::SiteConfig& site) {
     if (site.cgi) {
         ipc::WorkerCgi cgi;
         cgi.timeout_ms = static_cast<std::uint32_t>(site.cgi->timeout_ms);
-        ok = send(channel, cgi) && send_extensions(channel, site.cgi->extensions, ipc::HandlerKind::cgi);
+        ok = send(channel, cgi) &&
+             send_extensions(channel, site.cgi->extensions, ipc::HandlerKind::cgi);
     }
     if (site.fastcgi) {
         ipc::WorkerFastCgi fastcgi;
@@ -174,10 +177,12 @@ static std::optional<ipc::ProxyTrust> proxy_trust_of(const std::string& text) {
     bool v6 = address.find(':') != std::string::npos;
     trust.family = v6 ? 6 : 4;
     trust.prefix_bits = v6 ? 128 : 32;
-    if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), trust.address) != 1) return std::nullopt;
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), trust.address) != 1)
+        return std::nullopt;
     if (slash != std::string::npos) {
         int bits = std::atoi(text.c_str() + slash + 1);
-        if (bits < 0 || bits > trust.prefix_bits) return std::nullopt;
+        if (bits < 0 || bits > trust.prefix_bits)
+            return std::nullopt;
         trust.prefix_bits = static_cast<std::uint8_t>(bits);
     }
     return trust;
@@ -194,7 +199,8 @@ void Supervisor::send_dispatcher_intake(const Slot& slot) {
     settings.protocol = ipc::protocol_fingerprint();
     settings.unknown_host_status = static_cast<std::uint16_t>(server.unknown_host.status);
     for (std::uint32_t id = 0; id < sites_.size(); ++id) {
-        if (sites_[id].config->name == server.unknown_host.site) settings.unknown_host_site = id;
+        if (sites_[id].config->name == server.unknown_host.site)
+            settings.unknown_host_site = id;
     }
     bool ok = ipc::set_text(settings.jail_dir, jail_dir_) && send(channel, settings);
     for (const Listener& listener : listeners_) {
@@ -222,19 +228,22 @@ void Supervisor::send_dispatcher_intake(const Slot& slot) {
         ok = ok && trust && send(channel, *trust);
     }
     for (const Slot& worker : slots_) {
-        if (worker.role != Role::worker || worker.pid == 0 || worker.retiring) continue;
+        if (worker.role != Role::worker || worker.pid == 0 || worker.retiring)
+            continue;
         ipc::WorkerAttach attach;
         attach.site_id = worker.site_id;
         attach.worker_id = worker.worker_id;
         ok = ok && send(channel, attach, worker.dispatcher_end.get());
     }
     ok = ok && send(channel, ipc::DispatcherReady{});
-    if (!ok) log::error("could not send its configuration to the dispatcher; it will exit");
+    if (!ok)
+        log::error("could not send its configuration to the dispatcher; it will exit");
 }
 
 void Supervisor::attach_to_dispatcher(const Slot& worker) {
     const Slot& dispatcher = slots_.front();
-    if (dispatcher.pid == 0 || !dispatcher.channel) return;  // its intake will include this worker
+    if (dispatcher.pid == 0 || !dispatcher.channel)
+        return;  // its intake will include this worker
     ipc::WorkerAttach attach;
     attach.site_id = worker.site_id;
     attach.worker_id = worker.worker_id;
@@ -245,7 +254,8 @@ void Supervisor::attach_to_dispatcher(const Slot& worker) {
 
 void Supervisor::detach_from_dispatcher(const Slot& worker) {
     const Slot& dispatcher = slots_.front();
-    if (dispatcher.pid == 0 || !dispatcher.channel) return;
+    if (dispatcher.pid == 0 || !dispatcher.channel)
+        return;
     ipc::WorkerDetach detach;
     detach.worker_id = worker.worker_id;
     send(dispatcher.channel.get(), detach);
@@ -258,12 +268,14 @@ void Supervisor::on_dispatcher_report() {
     std::byte buffer[64];
     auto datagram = ipc::receive_datagram(dispatcher.channel.get(), buffer);
     if (!datagram) {
-        if (datagram.error() != ipc::ChannelError::would_block) epoll_.remove(dispatcher.channel.get());
+        if (datagram.error() != ipc::ChannelError::would_block)
+            epoll_.remove(dispatcher.channel.get());
         return;  // closed: its exit status arrives with SIGCHLD
     }
-    if (on_pool_message(std::span<const std::byte>(buffer, datagram->size), datagram->fd.valid())) return;
-    auto violation = ipc::decode<ipc::PeerViolation>(std::span<const std::byte>(buffer, datagram->size),
-                                                     datagram->fd.valid());
+    if (on_pool_message(std::span<const std::byte>(buffer, datagram->size), datagram->fd.valid()))
+        return;
+    auto violation = ipc::decode<ipc::PeerViolation>(
+        std::span<const std::byte>(buffer, datagram->size), datagram->fd.valid());
     if (!violation) {
         log::error("the dispatcher sent a malformed message; killing it");
         kill(dispatcher.pid, SIGKILL);

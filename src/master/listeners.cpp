@@ -41,9 +41,11 @@ void set_option(int fd, int level, int name, int value, const std::string& where
 Listener open_one(const config::ListenAddress& address, bool tls, int defer_seconds) {
     const std::string& where = address.text;
     UniqueFd fd(socket(address.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd) throw std::runtime_error(where + ": socket: " + log::errno_text(errno));
+    if (!fd)
+        throw std::runtime_error(where + ": socket: " + log::errno_text(errno));
     set_option(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1, where);
-    if (address.family == AF_INET6) set_option(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1, where);
+    if (address.family == AF_INET6)
+        set_option(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1, where);
     // The kernel holds a connection until its first bytes arrive: the dispatcher's first
     // peek then usually finds the whole head, and idle connections cost it nothing.
     set_option(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, defer_seconds, where);
@@ -64,7 +66,8 @@ Listener open_one(const config::ListenAddress& address, bool tls, int defer_seco
 }  // namespace
 
 std::vector<Listener> open_listeners(const config::ServerConfig& server) {
-    int defer_seconds = static_cast<int>(std::max<std::uint64_t>(1, server.header_timeout_ms / 1000));
+    int defer_seconds =
+        static_cast<int>(std::max<std::uint64_t>(1, server.header_timeout_ms / 1000));
     std::vector<Listener> listeners;
     for (const config::ListenAddress& address : server.listen) {
         listeners.push_back(open_one(address, false, defer_seconds));

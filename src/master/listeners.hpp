@@ -14,8 +14,8 @@ namespace bulkhead::master {
 
 struct Listener {
     UniqueFd socket;
-    bool tls = false;   // from server.tls_listen: the dispatcher routes by SNI
-    std::string bound;  // "127.0.0.1:8080", with the real port when the configuration said 0
+    bool tls = false;        // from server.tls_listen: the dispatcher routes by SNI
+    std::string bound;       // "127.0.0.1:8080", with the real port when the configuration said 0
     std::uint16_t port = 0;  // the real port
 };
 

@@ -27,7 +27,8 @@ bool same_worker_settings(const config::ServerConfig& a, const config::ServerCon
 
 const config::SiteConfig* find_site(const config::Config& config, const std::string& name) {
     for (const config::SiteConfig& site : config.sites) {
-        if (site.name == name) return &site;
+        if (site.name == name)
+            return &site;
     }
     return nullptr;
 }
@@ -40,14 +41,20 @@ std::string Supervisor::restart_needed(const config::Config& next) const {
     const config::ServerConfig& then = next.server;
     auto texts = [](const std::vector<config::ListenAddress>& list) {
         std::vector<std::string> out;
-        for (const auto& address : list) out.push_back(address.text);
+        for (const auto& address : list)
+            out.push_back(address.text);
         return out;
     };
-    if (texts(now.listen) != texts(then.listen)) return "server.listen";
-    if (texts(now.tls_listen) != texts(then.tls_listen)) return "server.tls_listen";
-    if (now.uid != then.uid || now.gid != then.gid) return "server.user or server.group";
-    if (now.state_dir != then.state_dir) return "server.state_dir";
-    if (now.log_dir != then.log_dir) return "server.log_dir";
+    if (texts(now.listen) != texts(then.listen))
+        return "server.listen";
+    if (texts(now.tls_listen) != texts(then.tls_listen))
+        return "server.tls_listen";
+    if (now.uid != then.uid || now.gid != then.gid)
+        return "server.user or server.group";
+    if (now.state_dir != then.state_dir)
+        return "server.state_dir";
+    if (now.log_dir != then.log_dir)
+        return "server.log_dir";
     return "";
 }
 
@@ -55,8 +62,10 @@ void Supervisor::reload() {
     log::info("SIGHUP: reloading ", config_.path);
     auto loaded = config::load_config_file(config_.path);
     if (!loaded) {
-        for (const config::Problem& problem : loaded.error()) log::error("reload: ", problem.to_string());
-        log::error("reload refused: ", loaded.error().size(), " problem(s); the running configuration stays");
+        for (const config::Problem& problem : loaded.error())
+            log::error("reload: ", problem.to_string());
+        log::error("reload refused: ", loaded.error().size(),
+                   " problem(s); the running configuration stays");
         return;
     }
     for (config::Problem problem : loaded->warnings.list) {
@@ -68,7 +77,8 @@ void Supervisor::reload() {
         return;
     }
     if (std::string key = restart_needed(*loaded); !key.empty()) {
-        log::error("reload refused: ", key, " changed, which needs a restart; the running configuration stays");
+        log::error("reload refused: ", key,
+                   " changed, which needs a restart; the running configuration stays");
         return;
     }
     config::Config previous_config = std::move(config_);
@@ -79,12 +89,14 @@ void Supervisor::reload() {
         Cgroups cgroups(config_.server.state_dir);
         sites_.clear();
         for (const config::SiteConfig& site : config_.sites) {
-            sites_.push_back(SiteRuntime{&site, open_site_logs(config_.server, site), cgroups.prepare_site(site)});
+            sites_.push_back(SiteRuntime{&site, open_site_logs(config_.server, site),
+                                         cgroups.prepare_site(site)});
         }
     } catch (const std::exception& error) {
         config_ = std::move(previous_config);
         sites_ = std::move(previous_sites);
-        for (std::size_t i = 0; i < sites_.size(); ++i) sites_[i].config = &config_.sites[i];
+        for (std::size_t i = 0; i < sites_.size(); ++i)
+            sites_[i].config = &config_.sites[i];
         log::error("reload refused: ", error.what(), "; the running configuration stays");
         return;
     }
@@ -95,7 +107,8 @@ void Supervisor::reload() {
     std::vector<bool> kept(sites_.size(), false);
     Millis kill_at = monotonic_ms() + static_cast<Millis>(config_.server.shutdown_timeout_ms);
     for (Slot& slot : slots_) {
-        if (slot.role != Role::worker || slot.retiring) continue;
+        if (slot.role != Role::worker || slot.retiring)
+            continue;
         const config::SiteConfig* before = find_site(previous_config, slot.site_name);
         const config::SiteConfig* after = find_site(config_, slot.site_name);
         if (workers_same && before && after && *before == *after) {
@@ -109,7 +122,8 @@ void Supervisor::reload() {
     retire_previous_generation(std::move(previous_sites));
     std::size_t started = 0;
     for (std::uint32_t site_id = 0; site_id < sites_.size(); ++site_id) {
-        if (kept[site_id]) continue;
+        if (kept[site_id])
+            continue;
         std::uint32_t count = sites_[site_id].config->workers.min;
         for (std::uint32_t i = 0; i < count; ++i, ++started) {
             slots_.push_back(worker_slot(site_id, sites_[site_id].config->name));
@@ -130,7 +144,8 @@ void Supervisor::reload() {
 // The old dispatcher becomes a retiring slot at the end; slot 0 is refilled by the caller.
 void Supervisor::retire_previous_generation(std::vector<SiteRuntime> previous) {
     Slot& old = dispatcher_slot();
-    if (old.channel) epoll_.remove(old.channel.get());
+    if (old.channel)
+        epoll_.remove(old.channel.get());
     Slot retiring = std::move(old);
     old = dispatcher_slot_template();
     retiring.retiring = true;
@@ -140,7 +155,8 @@ void Supervisor::retire_previous_generation(std::vector<SiteRuntime> previous) {
         retiring.told_to_stop = true;
         slots_.push_back(std::move(retiring));
     }
-    for (SiteRuntime& site : previous) retired_cgroups_.push_back(std::move(site.cgroup));
+    for (SiteRuntime& site : previous)
+        retired_cgroups_.push_back(std::move(site.cgroup));
 }
 
 // Called every turn of the loop: retiring workers are told to stop once the old dispatcher
@@ -151,7 +167,8 @@ void Supervisor::advance_retirement() {
         return s.retiring && s.role == Role::dispatcher && s.pid > 0;
     });
     for (Slot& slot : slots_) {
-        if (!slot.retiring || slot.pid == 0) continue;
+        if (!slot.retiring || slot.pid == 0)
+            continue;
         // Only once the old dispatcher is gone: until then it may still hand them connections.
         // If it never goes, its kill_at (the shutdown timeout) ends it, and then these.
         if (!slot.told_to_stop && !dispatcher_left) {

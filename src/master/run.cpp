@@ -25,7 +25,8 @@ namespace {
 std::string own_directory() {
     char path[PATH_MAX];
     ssize_t length = readlink("/proc/self/exe", path, sizeof path - 1);
-    if (length <= 0) throw std::runtime_error("cannot find my own executable in /proc/self/exe");
+    if (length <= 0)
+        throw std::runtime_error("cannot find my own executable in /proc/self/exe");
     std::string self(path, static_cast<std::size_t>(length));
     return self.substr(0, self.rfind('/'));
 }
@@ -35,18 +36,23 @@ std::string own_directory() {
 // users; the files themselves must be executable by them, since workers exec after dropping root.
 Executables find_executables() {
     std::string directory = own_directory();
-    Executables executables{directory + "/bulkhead-dispatcher", directory + "/bulkhead-worker", {}, {}};
+    Executables executables{
+        directory + "/bulkhead-dispatcher", directory + "/bulkhead-worker", {}, {}};
     executables.dispatcher_fd.reset(open(executables.dispatcher.c_str(), O_PATH | O_CLOEXEC));
     executables.worker_fd.reset(open(executables.worker.c_str(), O_PATH | O_CLOEXEC));
     if (!executables.dispatcher_fd || !executables.worker_fd) {
-        throw std::runtime_error("cannot open the role executables bulkhead-dispatcher and "
-                                 "bulkhead-worker in " + directory + ": " + log::errno_text(errno));
+        throw std::runtime_error(
+            "cannot open the role executables bulkhead-dispatcher and "
+            "bulkhead-worker in " +
+            directory + ": " + log::errno_text(errno));
     }
-    for (const auto& [path, fd] : {std::pair{&executables.dispatcher, executables.dispatcher_fd.get()},
-                                   std::pair{&executables.worker, executables.worker_fd.get()}}) {
+    for (const auto& [path, fd] :
+         {std::pair{&executables.dispatcher, executables.dispatcher_fd.get()},
+          std::pair{&executables.worker, executables.worker_fd.get()}}) {
         struct stat info {};
         if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode) || !(info.st_mode & S_IXOTH)) {
-            throw std::runtime_error(*path + " is not a file every user may execute (mode o+x); "
+            throw std::runtime_error(*path +
+                                     " is not a file every user may execute (mode o+x); "
                                      "the sites' workers run it after dropping root");
         }
     }
@@ -58,7 +64,8 @@ void check_host_supports(const config::Config& config) {
     for (const config::SiteConfig& site : config.sites) {
         if (!site.selinux_context.empty() && !confine::selinux_enabled()) {
             throw std::runtime_error("site " + site.name + " asks for SELinux context " +
-                                     site.selinux_context + ", but SELinux is not enabled on this host");
+                                     site.selinux_context +
+                                     ", but SELinux is not enabled on this host");
         }
     }
 }
@@ -72,11 +79,13 @@ void ensure_descriptor_room(const config::Config& config) {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
     rlim_t needed = 64 + config.server.listen.size() + config.server.tls_listen.size();
-    for (const config::SiteConfig& site : config.sites) needed += 2 + 2 * site.workers.max;
+    for (const config::SiteConfig& site : config.sites)
+        needed += 2 + 2 * site.workers.max;
     if (limit.rlim_cur < needed) {
-        throw std::runtime_error("the open-file limit is " + std::to_string(limit.rlim_cur) + ", but " +
-                                 std::to_string(config.sites.size()) + " sites need up to " +
-                                 std::to_string(needed) + "; raise it (e.g. LimitNOFILE= in the "
+        throw std::runtime_error("the open-file limit is " + std::to_string(limit.rlim_cur) +
+                                 ", but " + std::to_string(config.sites.size()) +
+                                 " sites need up to " + std::to_string(needed) +
+                                 "; raise it (e.g. LimitNOFILE= in the "
                                  "systemd unit, or ulimit -n) or lower workers.max");
     }
 }
@@ -119,8 +128,9 @@ int run_command(const std::string& config_path) {
         return kExitConfiguration;
     }
     if (geteuid() != 0) {
-        std::fprintf(stderr, "bulkhead: must be started as root: it runs each site's workers as the "
-                             "site's own user and cannot switch users otherwise\n");
+        std::fprintf(stderr,
+                     "bulkhead: must be started as root: it runs each site's workers as the "
+                     "site's own user and cannot switch users otherwise\n");
         return kExitStartup;
     }
     log_warnings(*config);

@@ -27,15 +27,16 @@ constexpr Millis kConfinementBackoffMs = 1000;  // never a hot loop on a broken 
 constexpr unsigned kFailedAfter = 5;            // rapid deaths before a site is called failed
 
 Millis backoff_for(unsigned rapid_failures) {
-    if (rapid_failures == 0) return 0;
+    if (rapid_failures == 0)
+        return 0;
     Millis delay = kFirstBackoffMs << std::min(rapid_failures - 1, 10u);
     return std::min(delay, kMaxBackoffMs);
 }
 
 }  // namespace
 
-Supervisor::Supervisor(config::Config config, std::vector<Listener> listeners,
-                       std::string jail_dir, Executables executables)
+Supervisor::Supervisor(config::Config config, std::vector<Listener> listeners, std::string jail_dir,
+                       Executables executables)
     : config_(std::move(config)),
       listeners_(std::move(listeners)),
       jail_dir_(std::move(jail_dir)),
@@ -52,7 +53,8 @@ Supervisor::Supervisor(config::Config config, std::vector<Listener> listeners,
     Cgroups cgroups(config_.server.state_dir);
     log::info(cgroups.describe());
     for (const config::SiteConfig& site : config_.sites) {
-        sites_.push_back(SiteRuntime{&site, open_site_logs(config_.server, site), cgroups.prepare_site(site)});
+        sites_.push_back(
+            SiteRuntime{&site, open_site_logs(config_.server, site), cgroups.prepare_site(site)});
     }
     slots_.push_back(dispatcher_slot_template());
     for (std::uint32_t site_id = 0; site_id < sites_.size(); ++site_id) {
@@ -65,14 +67,17 @@ Supervisor::Supervisor(config::Config config, std::vector<Listener> listeners,
 }
 
 Supervisor::~Supervisor() {
-    for (const SiteRuntime& site : sites_) Cgroups::remove(site.cgroup);
-    for (const SiteCgroup& cgroup : retired_cgroups_) Cgroups::remove(cgroup);
+    for (const SiteRuntime& site : sites_)
+        Cgroups::remove(site.cgroup);
+    for (const SiteCgroup& cgroup : retired_cgroups_)
+        Cgroups::remove(cgroup);
 }
 
 int Supervisor::run() {
     epoll_.add(signals_.get(), EPOLLIN, 0);
     for (Slot& slot : slots_) {
-        if (slot.role == Role::worker) start_worker(slot);
+        if (slot.role == Role::worker)
+            start_worker(slot);
     }
     start_dispatcher(dispatcher_slot());
     log::info("started ", sites_.size(), " site(s), ", slots_.size() - 1, " worker(s)");
@@ -99,14 +104,15 @@ int Supervisor::run() {
 }
 
 std::string Supervisor::describe(const Slot& slot) const {
-    std::string who = slot.role == Role::dispatcher
-                          ? std::string("dispatcher")
-                          : "worker " + std::to_string(slot.worker_id) + " of site " + slot.site_name;
+    std::string who = slot.role == Role::dispatcher ? std::string("dispatcher")
+                                                    : "worker " + std::to_string(slot.worker_id) +
+                                                          " of site " + slot.site_name;
     return slot.retiring ? who + " (retiring)" : who;
 }
 
 Supervisor::Slot* Supervisor::slot_by_pid(pid_t pid) {
-    auto found = std::find_if(slots_.begin(), slots_.end(), [pid](const Slot& s) { return s.pid == pid; });
+    auto found =
+        std::find_if(slots_.begin(), slots_.end(), [pid](const Slot& s) { return s.pid == pid; });
     return found == slots_.end() ? nullptr : &*found;
 }
 
@@ -115,17 +121,19 @@ void Supervisor::start_worker(Slot& slot) {
     auto control = ipc::make_channel_pair();
     auto traffic = ipc::make_channel_pair();
     if (!control || !traffic) {
-        throw std::runtime_error("cannot start a worker of " + site.config->name + ": socketpair: " +
-                                 log::errno_text(errno));
+        throw std::runtime_error("cannot start a worker of " + site.config->name +
+                                 ": socketpair: " + log::errno_text(errno));
     }
     slot.worker_id = next_worker_id_++;
-    RoleDescriptors descriptors{null_device_.get(), site.logs.error.get(), control->second.get(),
-                                traffic->second.get(), site.logs.access.get(),
-                                executables_.worker_fd.get()};
-    SpawnRequest request = worker_spawn_request(config_, *site.config, executables_.worker, descriptors,
-                                                site.cgroup.procs_files);
+    RoleDescriptors descriptors{null_device_.get(),     site.logs.error.get(),
+                                control->second.get(),  traffic->second.get(),
+                                site.logs.access.get(), executables_.worker_fd.get()};
+    SpawnRequest request = worker_spawn_request(config_, *site.config, executables_.worker,
+                                                descriptors, site.cgroup.procs_files);
     auto pid = spawn_role(request);
-    if (!pid) throw std::runtime_error("cannot start a worker of " + site.config->name + ": " + pid.error());
+    if (!pid)
+        throw std::runtime_error("cannot start a worker of " + site.config->name + ": " +
+                                 pid.error());
     slot.pid = *pid;
     slot.started = monotonic_ms();
     slot.channel = std::move(control->first);
@@ -137,16 +145,24 @@ void Supervisor::start_worker(Slot& slot) {
 
 void Supervisor::start_dispatcher(Slot& slot) {
     auto control = ipc::make_channel_pair();
-    if (!control) throw std::runtime_error("cannot start the dispatcher: socketpair: " + log::errno_text(errno));
-    RoleDescriptors descriptors{null_device_.get(), STDERR_FILENO, control->second.get(), -1, -1,
+    if (!control)
+        throw std::runtime_error("cannot start the dispatcher: socketpair: " +
+                                 log::errno_text(errno));
+    RoleDescriptors descriptors{null_device_.get(),
+                                STDERR_FILENO,
+                                control->second.get(),
+                                -1,
+                                -1,
                                 executables_.dispatcher_fd.get()};
     SpawnRequest request = dispatcher_spawn_request(config_, executables_.dispatcher, descriptors);
     auto pid = spawn_role(request);
-    if (!pid) throw std::runtime_error("cannot start the dispatcher: " + pid.error());
+    if (!pid)
+        throw std::runtime_error("cannot start the dispatcher: " + pid.error());
     slot.pid = *pid;
     slot.started = monotonic_ms();
     slot.channel = std::move(control->first);
-    log::info("started dispatcher as pid ", slot.pid, " (uid ", config_.server.uid, ", root ", jail_dir_, ")");
+    log::info("started dispatcher as pid ", slot.pid, " (uid ", config_.server.uid, ", root ",
+              jail_dir_, ")");
     send_dispatcher_intake(slot);
     epoll_.add(slot.channel.get(), EPOLLIN, 1);
 }
@@ -154,19 +170,29 @@ void Supervisor::start_dispatcher(Slot& slot) {
 void Supervisor::on_signal() {
     while (int signal_number = read_signal(signals_.get())) {
         switch (signal_number) {
-            case SIGCHLD: reap_children(); break;
+            case SIGCHLD:
+                reap_children();
+                break;
             case SIGTERM:
-            case SIGINT: begin_stop(); break;
+            case SIGINT:
+                begin_stop();
+                break;
             case SIGQUIT:
                 log::info("SIGQUIT: stopping at once");
                 for (Slot& slot : slots_) {
-                    if (slot.pid > 0) kill(slot.pid, SIGKILL);
+                    if (slot.pid > 0)
+                        kill(slot.pid, SIGKILL);
                 }
                 done_ = true;
                 break;
-            case SIGHUP: reload(); break;
-            case SIGUSR1: reopen_logs(); break;
-            default: break;
+            case SIGHUP:
+                reload();
+                break;
+            case SIGUSR1:
+                reopen_logs();
+                break;
+            default:
+                break;
         }
     }
 }
@@ -175,8 +201,10 @@ void Supervisor::reap_children() {
     for (;;) {
         int status = 0;
         pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid <= 0) return;
-        if (Slot* slot = slot_by_pid(pid)) on_exit(*slot, status);
+        if (pid <= 0)
+            return;
+        if (Slot* slot = slot_by_pid(pid))
+            on_exit(*slot, status);
     }
 }
 
@@ -185,8 +213,10 @@ void Supervisor::on_exit(Slot& slot, int wait_status) {
         slot.role == Role::worker ? worker_pre_exec_steps() : dispatcher_pre_exec_steps();
     std::string how = describe_exit(wait_status, steps);
     Millis now = monotonic_ms();
-    if (slot.role == Role::worker) detach_from_dispatcher(slot);
-    if (slot.role == Role::dispatcher) epoll_.remove(slot.channel.get());
+    if (slot.role == Role::worker)
+        detach_from_dispatcher(slot);
+    if (slot.role == Role::dispatcher)
+        epoll_.remove(slot.channel.get());
     slot.pid = 0;
     slot.channel.reset();
     slot.dispatcher_end.reset();
@@ -199,16 +229,19 @@ void Supervisor::on_exit(Slot& slot, int wait_status) {
     }
     if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == ipc::kExitOtherBuild) {
         // Restarting cannot help: the executables on disk do not belong together.
-        log::error(describe(slot), " is not from the same build as this master; install bulkhead, "
+        log::error(describe(slot),
+                   " is not from the same build as this master; install bulkhead, "
                    "bulkhead-dispatcher and bulkhead-worker together. Stopping.");
         exit_status_ = 2;
         begin_stop();
         return;
     }
-    if (now - slot.started >= kHealthyAfterMs) slot.rapid_failures = 0;
+    if (now - slot.started >= kHealthyAfterMs)
+        slot.rapid_failures = 0;
     Millis delay = backoff_for(slot.rapid_failures++);
     bool confinement = WIFEXITED(wait_status) && WEXITSTATUS(wait_status) >= kStepFailureBase;
-    if (confinement) delay = std::max(delay, kConfinementBackoffMs);
+    if (confinement)
+        delay = std::max(delay, kConfinementBackoffMs);
     slot.restart_at = now + delay;
     if (slot.rapid_failures == kFailedAfter && slot.role == Role::worker) {
         // Said once, loudly: the site is down until a worker stays up; other sites go on.
@@ -222,7 +255,8 @@ void Supervisor::on_exit(Slot& slot, int wait_status) {
 void Supervisor::restart_due() {
     Millis now = monotonic_ms();
     for (Slot& slot : slots_) {
-        if (slot.pid != 0 || slot.restart_at > now || slot.retiring) continue;
+        if (slot.pid != 0 || slot.restart_at > now || slot.retiring)
+            continue;
         try {
             slot.role == Role::worker ? start_worker(slot) : start_dispatcher(slot);
         } catch (const std::exception& error) {
@@ -236,7 +270,8 @@ int Supervisor::next_timeout_ms() const {
     Millis now = monotonic_ms();
     Millis next = now + 1000;
     for (const Slot& slot : slots_) {
-        if (slot.pid == 0 && !stopping_) next = std::min(next, slot.restart_at);
+        if (slot.pid == 0 && !stopping_)
+            next = std::min(next, slot.restart_at);
     }
     return static_cast<int>(std::clamp<Millis>(next - now, 0, 1000));
 }

@@ -15,8 +15,8 @@
 #include "base/epoll.hpp"
 #include "base/unique_fd.hpp"
 #include "config/model.hpp"
-#include "master/filesystem.hpp"
 #include "master/cgroups.hpp"
+#include "master/filesystem.hpp"
 #include "master/listeners.hpp"
 #include "master/ticket_keys.hpp"
 
@@ -30,14 +30,14 @@ struct Executables {
 };
 
 class Supervisor {
-public:
+  public:
     Supervisor(config::Config config, std::vector<Listener> listeners, std::string jail_dir,
                Executables executables);
     ~Supervisor();  // removes the sites' cgroups
     // Runs until a graceful stop completes (0) or SIGQUIT (0). Start-up failures throw.
     int run();
 
-private:
+  private:
     enum class Role { dispatcher, worker };
 
     // One supervised process. A slot outlives the processes that fill it: a replacement
@@ -55,7 +55,7 @@ private:
         unsigned rapid_failures = 0;  // exits soon after start, for back-off
         bool retiring = false;        // finishing, not to be replaced (old generation, or idle)
         bool told_to_stop = false;
-        Millis kill_at = 0;           // retiring: killed if still running then
+        Millis kill_at = 0;  // retiring: killed if still running then
     };
 
     static Slot worker_slot(std::uint32_t site_id, std::string site_name) {
@@ -84,9 +84,9 @@ private:
     void detach_from_dispatcher(const Slot& worker);
 
     void on_signal();
-    void reload();                                  // reload.cpp
-    void reopen_logs();                             // log_files.cpp
-    void rotate_ticket_keys();                      // ticket_rotation.cpp
+    void reload();              // reload.cpp
+    void reopen_logs();         // log_files.cpp
+    void rotate_ticket_keys();  // ticket_rotation.cpp
     std::string restart_needed(const config::Config& next) const;
     void retire_previous_generation(std::vector<SiteRuntime> previous);
     void advance_retirement();
@@ -105,7 +105,7 @@ private:
     Slot& dispatcher_slot() { return slots_.front(); }  // the current generation's
     std::string describe(const Slot& slot) const;
 
-    config::Config config_;   // the running configuration; replaced by a successful reload
+    config::Config config_;  // the running configuration; replaced by a successful reload
     std::vector<Listener> listeners_;
     std::uint16_t https_port_ = 443;  // of the first tls_listen address, for redirects
     TicketKeys ticket_keys_;

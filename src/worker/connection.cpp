@@ -280,8 +280,8 @@ void Connection::start_response(ResponsePlan plan, bool keep_alive, bool http10_
 Connection::Verdict Connection::advance_write() {
     while (out_sent_ < out_.size()) {
         std::size_t sent = 0;
-        IoStatus status = transport_->write(std::string_view(out_).substr(out_sent_), sent,
-                                            file_remaining_ > 0);
+        IoStatus status =
+            transport_->write(std::string_view(out_).substr(out_sent_), sent, file_remaining_ > 0);
         if (status != IoStatus::done)
             return status == IoStatus::would_block ? Verdict::keep : Verdict::close;
         out_sent_ += sent;
@@ -400,9 +400,9 @@ ResponsePlan Connection::redirect_to_https(const proto::RequestHead& head) const
 void Connection::add_tls_headers(std::string& headers) const {
     if (!tls() || !context_.site.tls || context_.site.tls->hsts_max_age_s == 0)
         return;
-    headers += "Strict-Transport-Security: max-age=" +
-               std::to_string(context_.site.tls->hsts_max_age_s) +
-               (context_.site.tls->hsts_include_subdomains ? "; includeSubDomains" : "") + "\r\n";
+    headers +=
+        "Strict-Transport-Security: max-age=" + std::to_string(context_.site.tls->hsts_max_age_s) +
+        (context_.site.tls->hsts_include_subdomains ? "; includeSubDomains" : "") + "\r\n";
 }
 
 }  // namespace bulkhead::worker

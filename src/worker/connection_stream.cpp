@@ -73,7 +73,8 @@ void Connection::capture_request(const proto::RequestHead& head) {
     }
     request_.client = meta_.client;
     request_.local = meta_.local;
-    if (request_.host.empty()) request_.host = ipc::address_text(meta_.local);  // HTTP/1.0, no Host
+    if (request_.host.empty())
+        request_.host = ipc::address_text(meta_.local);  // HTTP/1.0, no Host
 }
 
 Connection::Verdict Connection::start_stream(const proto::RequestHead& head, std::size_t head_bytes,
@@ -215,7 +216,8 @@ Connection::Verdict Connection::follow_redirect() {
         send_error(500);
         return Verdict::keep;
     }
-    if (request_.method != "HEAD") request_.method = "GET";  // HEAD stays HEAD: no body
+    if (request_.method != "HEAD")
+        request_.method = "GET";  // HEAD stays HEAD: no body
     request_.target = target;
     request_.path_and_query = target;
     request_.content_length.reset();

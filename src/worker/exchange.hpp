@@ -33,7 +33,7 @@ struct Request {
     std::string path_and_query;  // "/a/b?x"
     int version_minor = 1;
     bool http2 = false;  // arrived as an HTTP/2 stream (version_minor is then 1)
-    std::string host;  // normalized, without port; "" if none was sent
+    std::string host;    // normalized, without port; "" if none was sent
     std::vector<std::pair<std::string, std::string>> fields;  // as sent, in order
     std::optional<std::uint64_t> content_length;
     bool chunked = false;

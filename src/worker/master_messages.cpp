@@ -17,7 +17,8 @@ void WorkerLoop::on_master_message() {
     std::byte buffer[sizeof(ipc::WorkerTicketKey) + 16];
     auto datagram = ipc::receive_datagram(ipc::fds::kWorkerMaster, buffer);
     if (!datagram) {
-        if (datagram.error() == ipc::ChannelError::would_block) return;
+        if (datagram.error() == ipc::ChannelError::would_block)
+            return;
         // The master is gone (or broke the protocol): finish what we have and stop.
         log::error("master channel: ", ipc::describe(datagram.error()), "; stopping");
         epoll_.remove(ipc::fds::kWorkerMaster);
@@ -31,16 +32,19 @@ void WorkerLoop::on_master_message() {
         return;
     }
     auto message = ipc::decode<ipc::WorkerLogFile>(bytes, datagram->fd.valid());
-    if (!message || (message->which != ipc::LogFile::access && message->which != ipc::LogFile::error)) {
+    if (!message ||
+        (message->which != ipc::LogFile::access && message->which != ipc::LogFile::error)) {
         log::error("master channel: unexpected message after start-up; stopping");
         epoll_.remove(ipc::fds::kWorkerMaster);
         begin_stop();
         return;
     }
     bool access = message->which == ipc::LogFile::access;
-    if (access) access_log_.flush();  // what was logged so far belongs in the old file
+    if (access)
+        access_log_.flush();  // what was logged so far belongs in the old file
     int target = access ? ipc::fds::kWorkerAccessLog : ipc::fds::kWorkerErrorLog;
-    if (dup2(datagram->fd.get(), target) < 0) log::error("reopening a log: ", log::errno_text(errno));
+    if (dup2(datagram->fd.get(), target) < 0)
+        log::error("reopening a log: ", log::errno_text(errno));
 }
 
 }  // namespace bulkhead::worker

@@ -136,8 +136,9 @@ proto::MetaVariables script_meta_variables(const Site& site, const ScriptRoute& 
     std::string script_filename = site.root + "/" + route.relative;
     std::string remote_addr = endpoint_address(request.client);
     std::string server_addr = endpoint_address(request.local);
-    std::string protocol =
-        request.http2 ? "HTTP/2.0" : request.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+    std::string protocol = request.http2                ? "HTTP/2.0"
+                           : request.version_minor == 0 ? "HTTP/1.0"
+                                                        : "HTTP/1.1";
     std::vector<proto::HeaderField> fields = request.field_views();
     proto::CgiRequest cgi;
     cgi.method = request.method;

@@ -67,7 +67,9 @@ int select_protocol(SSL*, const unsigned char** out, unsigned char* out_length,
 
 // An encrypted key is refused (the configuration check says so first); without this OpenSSL
 // would ask for a passphrase on a terminal the worker does not have.
-int refuse_passphrase(char*, int, int, void*) { return -1; }
+int refuse_passphrase(char*, int, int, void*) {
+    return -1;
+}
 
 int context_index() {
     static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);

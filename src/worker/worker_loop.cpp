@@ -6,9 +6,9 @@
 #include <algorithm>
 
 #include "base/log.hpp"
-#include "ipc/fd_numbers.hpp"
 #include "base/signals.hpp"
 #include "ipc/dispatcher_worker.hpp"
+#include "ipc/fd_numbers.hpp"
 #include "worker/http2_session.hpp"
 #include "worker/tls_transport.hpp"
 

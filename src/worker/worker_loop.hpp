@@ -78,10 +78,10 @@ class WorkerLoop final : public Reactor {
     UniqueFd signals_;
     Epoll epoll_;
     std::vector<std::unique_ptr<ClientSession>> connections_;  // indexed by descriptor number
-    std::vector<std::uint32_t> interest_;                   // registered epoll events, or kNone
-    std::vector<IoHandler*> handlers_;                      // handler descriptors, by number
-    std::vector<Millis> scheduled_;                         // earliest timer entry per fd
-    std::vector<int> woken_;                                // connections to advance again
+    std::vector<std::uint32_t> interest_;                      // registered epoll events, or kNone
+    std::vector<IoHandler*> handlers_;                         // handler descriptors, by number
+    std::vector<Millis> scheduled_;                            // earliest timer entry per fd
+    std::vector<int> woken_;                                   // connections to advance again
     std::unordered_map<pid_t, ChildObserver*> children_;
     std::vector<Ticker*> tickers_;
     std::size_t connection_count_ = 0;

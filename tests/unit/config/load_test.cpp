@@ -401,7 +401,8 @@ const BadCase kBadCases[] = {
      "8:8: site.root: \"/tmp/alpha\" is under /tmp, which every site sees as its own private "
      "directory; put it elsewhere"},
     {"network port zero", kServer + kAlpha + "[site.network]\ntcp_connect = [443, 0]\n",
-     "10:21: site.network.tcp_connect: expected an array of whole numbers from 1 to 65535, found 0"},
+     "10:21: site.network.tcp_connect: expected an array of whole numbers from 1 to 65535, found "
+     "0"},
     {"network unknown key", kServer + kAlpha + "[site.network]\nudp = [53]\n",
      "10:7: site.network.udp: unknown key; the keys of [site.network] are: tcp_connect"},
     {"selinux context with a space", kServer + kAlpha + "selinux_context = \"a b\"\n",

@@ -85,7 +85,8 @@ TEST(DescribePlan, ListsEachSite) {
         "  runs as         alpha (uid 40101), gid 40101\n",
         "  root            /srv/alpha/public\n",
         "  index           index.php\n",
-        "  workers         0 to 8 (none until the first request), idle ones above 0 stop after 1m\n",
+        "  workers         0 to 8 (none until the first request), idle ones above 0 stop after "
+        "1m\n",
         "  readable        (none)\n",
         "  writable        /srv/alpha/uploads\n",
         "  max body        10M\n",

@@ -46,8 +46,7 @@ TEST(TicketKeys, RotatesEvery12HoursKeepingTheNewestThreeOldestFirst) {
     keys.update({tls_site("alpha")}, kStart);
     ipc::WorkerTicketKey first = keys.keys_of("alpha")[0];
     EXPECT_TRUE(keys.rotate_due(kStart + TicketKeys::kRotationMs - 1).empty());
-    EXPECT_EQ(keys.rotate_due(kStart + TicketKeys::kRotationMs),
-              std::vector<std::string>{"alpha"});
+    EXPECT_EQ(keys.rotate_due(kStart + TicketKeys::kRotationMs), std::vector<std::string>{"alpha"});
     ASSERT_EQ(keys.keys_of("alpha").size(), 2u);
     EXPECT_TRUE(same_key(keys.keys_of("alpha")[0], first));  // oldest first
     EXPECT_TRUE(keys.rotate_due(kStart + TicketKeys::kRotationMs + 1).empty());
@@ -69,8 +68,7 @@ TEST(TicketKeys, ReloadKeepsKeysOfUnchangedSitesOnly) {
     EXPECT_FALSE(same_key(keys.keys_of("beta")[0], beta));
     EXPECT_TRUE(keys.keys_of("gone").empty());
     // alpha's rotation clock was kept; beta's started again at the reload.
-    EXPECT_EQ(keys.rotate_due(kStart + TicketKeys::kRotationMs),
-              std::vector<std::string>{"alpha"});
+    EXPECT_EQ(keys.rotate_due(kStart + TicketKeys::kRotationMs), std::vector<std::string>{"alpha"});
 }
 
 }  // namespace
