@@ -126,7 +126,7 @@ cpu_ticks() {
 
 # measure PEER WORKLOAD SECONDS OUTFILE: one run of the workload's client against the peer
 measure() {
-  local peer=$1 w=$2 seconds=$3 out=$4 port host url
+  local peer=$1 w=$2 seconds=$3 out=$4 port host
   port=$(tls_port "$peer")
   host=$(site_host alpha)
   case $w in
@@ -175,7 +175,7 @@ start_checked() {
   current=$peer
   if ! timeout 120 "$BENCH_DIR/peers/$peer.sh" start >"$wdir/start$r.log" 2>&1; then
     cat "$wdir/start$r.log" >&2
-    echo "did not start (run $r; see ${wdir#$REPO_DIR/}/start$r.log)" >"$wdir/status"
+    echo "did not start (run $r; see ${wdir#"$REPO_DIR"/}/start$r.log)" >"$wdir/status"
     stop_current
     return 1
   fi
@@ -187,7 +187,7 @@ start_checked() {
     if [[ $proto == h2 && $why == *"did not agree to ALPN h2"* ]]; then
       echo "n/a: no HTTP/2 (${why})" >"$wdir/status"
     else
-      echo "failed its check (run $r): ${why:-see ${wdir#$REPO_DIR/}/check$r.log}" >"$wdir/status"
+      echo "failed its check (run $r): ${why:-see ${wdir#"$REPO_DIR"/}/check$r.log}" >"$wdir/status"
     fi
     stop_current
     return 1
@@ -235,6 +235,7 @@ for ((j = 0; j < ${#JOBS[@]}; j++)); do
   fi
   log "$w: $peer: run $r/$RUNS, ${DURATION}s"
   load1 >"$wdir/loadavg$r"
+  # shellcheck disable=SC2046 # the pid file holds one pid a line: each its own argument
   read -r -a server_pids <<<"$(tree_pids $(cat "$(peer_pidfile "$peer")") | tr '\n' ' ')"
   ticks_before=$(cpu_ticks "${server_pids[@]}")
   measure "$peer" "$w" "$DURATION" "$wdir/run$r.txt"
@@ -254,4 +255,4 @@ stop_current
 
 "$PY" "$BENCH_DIR/lib/tls-report.py" report "$RESULTS" "${RUN_PEERS[*]}" "${WORKLOADS[*]}" >"$WORK/tls-results.md"
 cat "$WORK/tls-results.md"
-log "done in $((SECONDS - START)) s; table in ${WORK#$REPO_DIR/}/tls-results.md, raw client output in ${RESULTS#$REPO_DIR/}/"
+log "done in $((SECONDS - START)) s; table in ${WORK#"$REPO_DIR"/}/tls-results.md, raw client output in ${RESULTS#"$REPO_DIR"/}/"

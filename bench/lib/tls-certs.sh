@@ -32,7 +32,7 @@ up_to_date() {
 }
 
 if up_to_date; then
-  log "TLS certificates in ${TLS_DIR#$REPO_DIR/} are current ($KEY_TYPE)"
+  log "TLS certificates in ${TLS_DIR#"$REPO_DIR"/} are current ($KEY_TYPE)"
   exit 0
 fi
 
@@ -78,4 +78,4 @@ done
 chmod 0644 "$TLS_DIR/ca.crt" "$TLS_DIR/intermediate.crt"
 echo "$KEY_TYPE" >"$TLS_DIR/key-type"
 chmod 0644 "$TLS_DIR/key-type"
-log "TLS: throwaway CA and certificates for ${SITES[*]} ($KEY_TYPE) in ${TLS_DIR#$REPO_DIR/}"
+log "TLS: throwaway CA and certificates for ${SITES[*]} ($KEY_TYPE) in ${TLS_DIR#"$REPO_DIR"/}"
