@@ -124,16 +124,26 @@ cpu_ticks() {
     awk '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { print t + 0 }'
 }
 
-# measure PEER WORKLOAD SECONDS OUTFILE: one run of the workload's client against the peer
+# reaped_child_ticks: CPU time of the script's finished children (and theirs), clock ticks
+# ($$, not $BASHPID: called in a command substitution, whose subshell has no such children)
+reaped_child_ticks() {
+  awk '{ sub(/^.*\) /, ""); print $14 + $15 }' "/proc/$$/stat"
+}
+
+# measure PEER WORKLOAD SECONDS OUTFILE [CLIENT_CPU_FILE]: one run of the workload's client
+# against the peer; CLIENT_CPU_FILE gets the client's CPU time ("ticks ticks-per-second"): on 2
+# cores the client's own cost decides how much CPU is left for the server
 measure() {
-  local peer=$1 w=$2 seconds=$3 out=$4 port host
+  local peer=$1 w=$2 seconds=$3 out=$4 client_cpu=${5:-} port host ticks_before
   port=$(tls_port "$peer")
   host=$(site_host alpha)
+  ticks_before=$(reaped_child_ticks)
   case $w in
   h2-1k)
     local requests_log=$out.log
     timeout $((seconds + 30)) h2load -t1 -c"$CONNECTIONS" -m"$STREAMS" -D"$seconds" \
       --connect-to="127.0.0.1:$port" --log-file="$requests_log" "https://$host:$port/1k.html" >"$out" 2>&1 || true
+    [[ -z $client_cpu ]] || echo "$(($(reaped_child_ticks) - ticks_before)) $(getconf CLK_TCK)" >"$client_cpu"
     "$PY" "$BENCH_DIR/lib/tls-report.py" h2load "$out" "$requests_log"
     rm -f "$requests_log"
     ;;
@@ -146,6 +156,7 @@ measure() {
     else
       timeout $((seconds + 30)) wrk "${args[@]}" -H "Host: $host" "https://127.0.0.1:$port/1k.html" >"$out" 2>&1 || true
     fi
+    [[ -z $client_cpu ]] || echo "$(($(reaped_child_ticks) - ticks_before)) $(getconf CLK_TCK)" >"$client_cpu"
     ;;
   esac
 }
@@ -238,7 +249,7 @@ for ((j = 0; j < ${#JOBS[@]}; j++)); do
   # shellcheck disable=SC2046 # the pid file holds one pid a line: each its own argument
   read -r -a server_pids <<<"$(tree_pids $(cat "$(peer_pidfile "$peer")") | tr '\n' ' ')"
   ticks_before=$(cpu_ticks "${server_pids[@]}")
-  measure "$peer" "$w" "$DURATION" "$wdir/run$r.txt"
+  measure "$peer" "$w" "$DURATION" "$wdir/run$r.txt" "$wdir/clientcpu$r"
   echo "$(($(cpu_ticks "${server_pids[@]}") - ticks_before)) $(getconf CLK_TCK) ${#server_pids[@]}" >"$wdir/cpu$r"
   grep -q '^BENCH_JSON' "$wdir/run$r.txt" || log "$peer $w run $r: no result: $(tail -n2 "$wdir/run$r.txt" | tr '\n' ' ')"
   echo measured >"$wdir/status"

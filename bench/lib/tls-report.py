@@ -69,9 +69,10 @@ def h2load_summary(output_path, log_path):
         out.write("BENCH_JSON " + json.dumps(result) + "\n")
 
 
-def cpu_us_per_request(wdir, r, result):
-    """the server tree's CPU time during run r over its requests (µs), None if not known"""
-    fields = read(Path(wdir) / f"cpu{r}").split()
+def cpu_us_per_request(wdir, r, result, name="cpu"):
+    """the CPU time recorded in WDIR/<name><r> (the server's tree: "cpu", the client:
+    "clientcpu") over the run's requests (µs), None if not known"""
+    fields = read(Path(wdir) / f"{name}{r}").split()
     if len(fields) < 2 or not result["requests"]:
         return None
     ticks, ticks_per_second = int(fields[0]), int(fields[1])
@@ -88,6 +89,7 @@ def runs(wdir):
             if line.startswith("BENCH_JSON "):
                 result = json.loads(line[len("BENCH_JSON "):])
                 result["cpu_us"] = cpu_us_per_request(wdir, r, result)
+                result["client_cpu_us"] = cpu_us_per_request(wdir, r, result, "clientcpu")
                 out.append((r, result, read(Path(wdir) / f"loadavg{r}", "?")))
     return out
 
@@ -113,8 +115,12 @@ def cell(results, peer, workload):
     errors = sum(errors_of(r) for _, r, _ in rs)
     non2xx = sum(r["err_status"] for _, r, _ in rs)
     cpu = [r["cpu_us"] for _, r, _ in rs if r["cpu_us"] is not None]
+    client_cpu = [r["client_cpu_us"] for _, r, _ in rs if r["client_cpu_us"] is not None]
+    client_core = [r["client_cpu_us"] * rps_of(r) / 1e6 for _, r, _ in rs if r["client_cpu_us"] is not None]
     return {"status": "measured", "rps": statistics.median(rps), "rps_all": rps,
             "cpu_us": statistics.median(cpu) if cpu else None,
+            "client_cpu_us": statistics.median(client_cpu) if client_cpu else None,
+            "client_core": statistics.median(client_core) if client_core else None,
             "p99_ms": statistics.median(r["p99_us"] / 1000 for _, r, _ in rs), "requests": requests,
             "errors": errors, "non2xx": non2xx, "valid": requests > 0 and not non2xx and errors <= 0.01 * requests}
 
@@ -215,19 +221,24 @@ def report(results, peers, workloads):
     print("\n\"spread\": the lowest and the highest requests/s of the runs. A cell with non-2xx answers or more "
           "than 1 % failed requests is marked ⚠ and left out of the ratio.\n")
 
-    print("## Server CPU time per request (µs, median of the runs)\n")
-    print("User + system CPU time of the server's whole process tree (bulkhead: master, dispatcher, workers, "
-          "php-cgi; nginx: master, workers, PHP-FPM) during each measured run, divided by the requests "
-          "answered. Other work on the machine changes this much less than requests/s, which depend on "
-          "how much CPU the server got; lower is better.\n")
-    print("| workload | " + " | ".join(f"{p} µs/request" for p in peers)
-          + (" | nginx / bulkhead (higher: bulkhead cheaper) |" if both else " |"))
-    print("| --- | " + " | ".join("---:" for _ in peers) + (" | ---: |" if both else " |"))
+    print("## CPU time per request (µs, median of the runs)\n")
+    print("Server: user + system CPU time of the server's whole process tree (bulkhead: master, dispatcher, "
+          "workers, php-cgi; nginx: master, workers, PHP-FPM) during each measured run, divided by the "
+          "requests answered. Other work on the machine changes this much less than requests/s, which "
+          "depend on how much CPU the server got; lower is better. Client: the same for the client "
+          "(wrk or h2load) against that server; the client shares the 2 cores with the server, and a "
+          "client near 1 s of CPU per second (one core: it is single-threaded) limits the run.\n")
+    print("| workload | " + " | ".join(f"{p} server | client" for p in peers)
+          + (" | server: nginx / bulkhead (higher: bulkhead cheaper) |" if both else " |"))
+    print("| --- | " + " | ".join("---: | ---:" for _ in peers) + (" | ---: |" if both else " |"))
     for w in workloads:
         row = [WORKLOAD_NAMES.get(w, w)]
         for p in peers:
             c = cells[(p, w)]
-            row.append(f"{c['cpu_us']:.0f}" if c["status"] == "measured" and c.get("cpu_us") else "—")
+            measured = c["status"] == "measured"
+            row.append(f"{c['cpu_us']:.0f}" if measured and c.get("cpu_us") else "—")
+            row.append(f"{c['client_cpu_us']:.0f} ({c['client_core']:.0%} of a core)"
+                       if measured and c.get("client_cpu_us") else "—")
         if both:
             b, n = cells[("bulkhead", w)], cells[("nginx", w)]
             if all(c["status"] == "measured" and c["valid"] and c.get("cpu_us") for c in (b, n)):
@@ -245,8 +256,9 @@ def report(results, peers, workloads):
     print()
 
     print("## Every run (in the order measured)\n")
-    print("| workload | run | peer | req/s | p99 ms | errors | server CPU µs/request | load average at start |")
-    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| workload | run | peer | req/s | p99 ms | errors | CPU µs/request: server | client "
+          "| load average at start |")
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     order = []
     for w in workloads:
         for p in peers:
@@ -254,8 +266,9 @@ def report(results, peers, workloads):
                 order.append((w, r, peers.index(p), p, result, load))
     for w, r, _, p, result, load in sorted(order, key=lambda x: (workloads.index(x[0]), x[1], x[2])):
         cpu = "—" if result["cpu_us"] is None else f"{result['cpu_us']:.0f}"
+        client_cpu = "—" if result["client_cpu_us"] is None else f"{result['client_cpu_us']:.0f}"
         print(f"| {WORKLOAD_NAMES.get(w, w)} | {r} | {p} | {rps_of(result):,.0f} | {fmt_ms(result['p99_us'] / 1000)} "
-              f"| {errors_of(result):,} | {cpu} | {load} |")
+              f"| {errors_of(result):,} | {cpu} | {client_cpu} | {load} |")
     notes = []
     for w in workloads:
         for p in peers:
