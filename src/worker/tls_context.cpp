@@ -180,15 +180,18 @@ int TlsContext::on_ticket_key(SSL* ssl, unsigned char name[16], unsigned char iv
                               EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int encrypt) {
     auto* self =
         static_cast<const TlsContext*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), context_index()));
-    return self->seal_or_open(name, iv, cipher, mac, encrypt == 1);
+    return self->seal_or_open(name, iv, cipher, mac, encrypt == 1,
+                              SSL_version(ssl) == TLS1_3_VERSION);
 }
 
 // RFC 5077 with the site's keys: seal new tickets with the newest key; open tickets sealed
-// with any kept key, asking for a fresh ticket (return 2) when it was not the newest.
+// with any kept key, asking for a fresh ticket (return 2) when it was not the newest, and
+// always in TLS 1.3, where clients use each ticket once (RFC 8446 C.4): without a fresh one
+// every other connection of such a client would be a full handshake.
 // Without keys (none arrived) tickets are not issued and resumption falls back to a full
 // handshake (return 0).
 int TlsContext::seal_or_open(unsigned char name[16], unsigned char iv[16], EVP_CIPHER_CTX* cipher,
-                             EVP_MAC_CTX* mac, bool encrypt) const {
+                             EVP_MAC_CTX* mac, bool encrypt, bool tls13) const {
     const TicketKey* key = nullptr;
     bool newest = false;
     if (encrypt) {
@@ -223,7 +226,7 @@ int TlsContext::seal_or_open(unsigned char name[16], unsigned char iv[16], EVP_C
                  : EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes_key.data(), iv);
     if (ok != 1)
         return -1;
-    return encrypt || newest ? 1 : 2;
+    return encrypt || (newest && !tls13) ? 1 : 2;
 }
 
 // OCSP stapling (RFC 6066 8): the configured response, to clients that ask for one.

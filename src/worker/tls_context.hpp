@@ -43,7 +43,7 @@ class TlsContext {
                              EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int encrypt);
     static int on_status_request(SSL* ssl, void* self);
     int seal_or_open(unsigned char name[16], unsigned char iv[16], EVP_CIPHER_CTX* cipher,
-                     EVP_MAC_CTX* mac, bool encrypt) const;
+                     EVP_MAC_CTX* mac, bool encrypt, bool tls13) const;
 
     SSL_CTX* context_ = nullptr;
     std::deque<TicketKey> ticket_keys_;  // newest first

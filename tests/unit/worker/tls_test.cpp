@@ -271,6 +271,33 @@ TEST(TlsContext, TicketsResumeAcrossWorkersOfOneSiteTls12) {
     check_resumption(TLS1_2_VERSION);
 }
 
+// TLS 1.3 clients use a ticket once: a resumed connection must bring a fresh ticket, so a
+// chain of connections resumes every time instead of every other time.
+TEST(TlsContext, ResumedTls13ConnectionGetsAFreshTicket) {
+    auto context = TlsContext::create(settings_for(alpha(), {ticket_key(1)}));
+    ASSERT_TRUE(context);
+    SSL_SESSION* session = nullptr;
+    {
+        Handshake handshake((*context)->get(), nullptr, 0, nullptr, TLS1_3_VERSION);
+        ASSERT_TRUE(handshake.run());
+        handshake.exchange_a_byte();
+        session = SSL_get1_session(handshake.client);
+    }
+    for (int round = 0; round < 2; ++round) {
+        Handshake handshake((*context)->get(), nullptr, 0, session, TLS1_3_VERSION);
+        ASSERT_TRUE(handshake.run());
+        EXPECT_TRUE(SSL_session_reused(handshake.client)) << "round " << round;
+        handshake.exchange_a_byte();
+        SSL_SESSION* renewed = SSL_get1_session(handshake.client);
+        ASSERT_NE(renewed, nullptr);
+        EXPECT_NE(renewed, session) << "no new ticket on a resumed connection";
+        EXPECT_TRUE(SSL_SESSION_is_resumable(renewed));
+        SSL_SESSION_free(session);
+        session = renewed;
+    }
+    SSL_SESSION_free(session);
+}
+
 TEST(TlsContext, RotatedKeysStillOpenOlderTickets) {
     auto issuer = TlsContext::create(settings_for(alpha(), {ticket_key(1)}));
     auto rotated = TlsContext::create(settings_for(alpha(), {ticket_key(1)}));
