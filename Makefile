@@ -77,7 +77,7 @@ bench-scale: build
 	BUILD=$(BUILD) bench/scale.sh
 
 # bulkhead next to nginx over HTTPS and HTTP/2 (docs/benchmarks.md, "TLS and HTTP/2");
-# BENCH_MODE=quick takes about 3 minutes.
+# BENCH_MODE=quick takes about 3 minutes, the full run about 11.
 .PHONY: bench-tls
 bench-tls: build
 	BENCH_MODE=$(BENCH_MODE) BUILD=$(BUILD) bench/tls.sh

@@ -6,17 +6,24 @@
 #
 #   bench/tls.sh                    full mode: per cell 5 runs of 10 s after a 3 s warm-up,
 #                                   each run on a freshly started server, bulkhead's and
-#                                   nginx's runs interleaved; median (~10 minutes)
+#                                   nginx's runs interleaved; median (~11 minutes)
 #   BENCH_MODE=quick bench/tls.sh   3 runs of 2 s after a 1 s warm-up, interleaved (~3 minutes)
 #
 # Workloads (all GET /1k.html of site alpha, SNI and Host/:authority alpha.test):
 #   https-1k-keepalive  wrk -t1 -c50 over HTTPS, HTTP/1.1 keep-alive
 #   h2-1k               h2load -t1 -c50 -m10 (50 connections, 10 streams each), ALPN h2
-#   https-1k-close      wrk -t1 -c50 with Connection: close: a full TLS handshake per request
-#                       (wrk does not resume sessions)
+#   https-1k-close      wrk -t1 -c50 with Connection: close: a new TLS connection per request;
+#                       wrk resumes with the last ticket it got, each ticket once (OpenSSL's
+#                       client cache), so a server that renews no ticket on resumption gets a
+#                       full handshake every other connection
+#   https-1k-resume     h2load --h1 -t1 -c50 with Connection: close: a new TLS connection per
+#                       request, resumed (h2load reuses its first session with either server);
+#                       a fixed number of requests (BENCH_RESUME_RATE x the duration): h2load's
+#                       timed mode does not stop with reconnecting HTTP/1.1 clients
 # Settings (environment): BENCH_PEERS ("bulkhead nginx"), BENCH_WORKLOADS, BENCH_RUNS,
 # BENCH_DURATION, BENCH_WARMUP (s), BENCH_CONNECTIONS (50), BENCH_H2_STREAMS (10),
-# BENCH_INTERLEAVE (1), BENCH_TIME_LIMIT (s, whole run), BENCH_SKIP_SETUP=1, BENCH_PORT_BASE,
+# BENCH_INTERLEAVE (1), BENCH_RESUME_RATE (2500 requests per second of BENCH_DURATION),
+# BENCH_TIME_LIMIT (s, whole run), BENCH_SKIP_SETUP=1, BENCH_PORT_BASE,
 # BENCH_TLS_PORT_OFFSET (10: bulkhead 18091, nginx 18092), BENCH_TLS_KEY (ec|rsa),
 # BENCH_TLS_WRK_SNI (name|ip, see lib/tls-common.sh), BENCH_MAX_LOAD (wait up to
 # BENCH_LOAD_WAIT s, default 300, for the 1-minute load average to fall below it before
@@ -35,10 +42,11 @@ esac
 INTERLEAVE=${BENCH_INTERLEAVE:-1}
 CONNECTIONS=${BENCH_CONNECTIONS:-50}
 STREAMS=${BENCH_H2_STREAMS:-10}
+RESUME_RATE=${BENCH_RESUME_RATE:-2500}
 MAX_LOAD=${BENCH_MAX_LOAD:-4}
 LOAD_WAIT=${BENCH_LOAD_WAIT:-300}
 read -r -a RUN_PEERS <<<"${BENCH_PEERS:-bulkhead nginx}"
-WORKLOADS_ALL=(https-1k-keepalive h2-1k https-1k-close)
+WORKLOADS_ALL=(https-1k-keepalive h2-1k https-1k-close https-1k-resume)
 read -r -a WORKLOADS <<<"${BENCH_WORKLOADS:-${WORKLOADS_ALL[*]}}"
 for w in "${WORKLOADS[@]}"; do
   [[ " ${WORKLOADS_ALL[*]} " == *" $w "* ]] || die "unknown workload '$w' (known: ${WORKLOADS_ALL[*]})"
@@ -90,6 +98,7 @@ install -d -m 0755 "$RESULTS"
   echo "mode=$MODE, runs=$RUNS, duration=${DURATION}s, warm-up=${WARMUP}s, connections=$CONNECTIONS, h2 streams per connection=$STREAMS, interleaved=$INTERLEAVE"
   echo "connections=$CONNECTIONS"
   echo "streams=$STREAMS"
+  echo "resume_rate=$RESUME_RATE"
   echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "nproc=$(nproc)"
   echo "kernel=$(uname -sr)"
@@ -139,9 +148,12 @@ measure() {
   host=$(site_host alpha)
   ticks_before=$(reaped_child_ticks)
   case $w in
-  h2-1k)
-    local requests_log=$out.log
-    timeout $((seconds + 30)) h2load -t1 -c"$CONNECTIONS" -m"$STREAMS" -D"$seconds" \
+  h2-1k | https-1k-resume)
+    local requests_log=$out.log h2load_args=(-t1 -c"$CONNECTIONS" -m"$STREAMS" -D"$seconds")
+    if [[ $w == https-1k-resume ]]; then
+      h2load_args=(--h1 -t1 -c"$CONNECTIONS" -n$((seconds * RESUME_RATE)) -H "Connection: close")
+    fi
+    timeout $((seconds * 3 + 30)) h2load "${h2load_args[@]}" \
       --connect-to="127.0.0.1:$port" --log-file="$requests_log" "https://$host:$port/1k.html" >"$out" 2>&1 || true
     [[ -z $client_cpu ]] || echo "$(($(reaped_child_ticks) - ticks_before)) $(getconf CLK_TCK)" >"$client_cpu"
     "$PY" "$BENCH_DIR/lib/tls-report.py" h2load "$out" "$requests_log"

@@ -7,7 +7,8 @@
 # h2: the server agreed to ALPN "h2"). With BENCH_TLS_WRK_SNI=ip also what wrk does then: SNI
 # 127.0.0.1 (a name no site owns) with Host alpha.test must give alpha's file.
 # INFO_FILE gets what `openssl s_client` negotiates with the same OpenSSL defaults as wrk and
-# h2load and the same ALPN offer (protocol, cipher, key exchange, ALPN). Exit 0: all good; else one line per problem.
+# h2load and the same ALPN offer (protocol, cipher, key exchange, ALPN), and whether the server
+# resumes sessions and renews tickets on resumption (tls-resumption.py). Exit 0: all good; else one line per problem.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/tls-common.sh"
@@ -63,5 +64,7 @@ if [[ -n $info ]]; then
   timeout 10 openssl s_client -connect "127.0.0.1:$port" -servername "$(site_host alpha)" "${alpn[@]}" \
     -CAfile "$(tls_ca)" </dev/null 2>&1 |
     grep -a -E '^(New, |Server Temp Key:|ALPN protocol:|No ALPN|Peer signature type:|Verify return code:)' >"$info" || true
+  # session resumption, and whether a resumed connection gets a new ticket (tls-resumption.py)
+  echo "Resumption: $(timeout 30 "$PY" "$(dirname "$0")/tls-resumption.py" "$port" "$(site_host alpha)" "$(tls_ca)" 2>&1 | tail -n1)" >>"$info"
 fi
 exit $ok

@@ -16,12 +16,14 @@ from pathlib import Path
 WORKLOAD_NAMES = {
     "https-1k-keepalive": "HTTPS (HTTP/1.1) 1 KiB, keep-alive",
     "h2-1k": "HTTP/2 over TLS 1 KiB",
-    "https-1k-close": "HTTPS (HTTP/1.1) 1 KiB, new TLS connection per request",
+    "https-1k-close": "HTTPS (HTTP/1.1) 1 KiB, new TLS connection per request (wrk: tickets used once)",
+    "https-1k-resume": "HTTPS (HTTP/1.1) 1 KiB, new TLS connection per request, resumed (h2load)",
 }
 CLIENTS = {
     "https-1k-keepalive": "wrk -t1 -c{c}",
     "h2-1k": "h2load -t1 -c{c} -m{m}",
     "https-1k-close": "wrk -t1 -c{c}, Connection: close",
+    "https-1k-resume": "h2load --h1 -t1 -c{c} -n <{r}/s × duration>, Connection: close",
 }
 
 
@@ -172,6 +174,17 @@ def negotiated(results, peer, workload):
     return ", ".join(parts) + " (openssl s_client as the client offers)"
 
 
+def resumption(results, peer, workloads):
+    """'resumes: yes; new ticket on a resumed connection: no' from the checks
+    (tls-resumption.py), or '—'"""
+    for w in workloads:
+        found = re.search(r"^Resumption: resumed=(\S+) new_ticket_on_resumption=(\S+)",
+                          read(results / peer / w / "tls-info.txt"), re.M)
+        if found:
+            return f"resumes: {found.group(1)}; new ticket on a resumed connection: {found.group(2)}"
+    return "—"
+
+
 def report(results, peers, workloads):
     machine = dict(line.split("=", 1) for line in read(results / "machine.txt").splitlines() if "=" in line)
     print("# bulkhead TLS benchmark results\n")
@@ -205,7 +218,8 @@ def report(results, peers, workloads):
     print(header + (" | bulkhead / nginx |" if both else " |"))
     print("| --- | --- | " + " | ".join("---: | ---: | ---:" for _ in peers) + (" | ---: |" if both else " |"))
     for w in workloads:
-        client = CLIENTS.get(w, "").format(c=machine.get("connections", "?"), m=machine.get("streams", "?"))
+        client = CLIENTS.get(w, "").format(c=machine.get("connections", "?"), m=machine.get("streams", "?"),
+                                           r=machine.get("resume_rate", "?"))
         row = [WORKLOAD_NAMES.get(w, w), f"`{client}`"]
         for p in peers:
             c = cells[(p, w)]
@@ -253,6 +267,8 @@ def report(results, peers, workloads):
     print("| --- | " + " | ".join("---" for _ in peers) + " |")
     for w in workloads:
         print(f"| {WORKLOAD_NAMES.get(w, w)} | " + " | ".join(negotiated(results, p, w) for p in peers) + " |")
+    print("| session resumption (tls-resumption.py) | " + " | ".join(resumption(results, p, workloads) for p in peers)
+          + " |")
     print()
 
     print("## Every run (in the order measured)\n")
