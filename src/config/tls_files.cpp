@@ -3,6 +3,8 @@
 
 #include "config/tls_files.hpp"
 
+#include "config/guarded_path.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -154,6 +156,7 @@ class Inspector {
     void warning(SourcePosition where, const std::string& message) {
         result_.findings.push_back(TlsFinding{true, where, subject_ + message});
     }
+    void check_guarded(const std::string& path, SourcePosition where, const char* what);
     bool read_certificates();
     void check_validity();
     void check_hosts(const std::vector<std::string>& hosts);
@@ -353,7 +356,20 @@ void Inspector::add_to_digest(const FileContents& file) {
     EVP_DigestUpdate(digest_.get(), file.bytes.data(), file.bytes.size());
 }
 
+// Root opens these files for the site's workers: nobody else may be able to swap them.
+void Inspector::check_guarded(const std::string& path, SourcePosition where, const char* what) {
+    if (auto why = unguarded_component(path, geteuid())) {
+        error(where, std::string(what) + " " + path + ": " + *why +
+                         ", so another user could swap in another site's file; keep TLS files "
+                         "where only root can change them");
+    }
+}
+
 TlsInspection Inspector::run(const std::vector<std::string>& hosts) {
+    check_guarded(tls_.cert, tls_.cert_position, "certificate");
+    check_guarded(tls_.key, tls_.key_position, "key");
+    if (!tls_.ocsp_response.empty())
+        check_guarded(tls_.ocsp_response, tls_.ocsp_position, "OCSP response");
     EVP_DigestInit_ex(digest_.get(), EVP_sha256(), nullptr);
     if (read_certificates()) {
         check_validity();

@@ -2,6 +2,8 @@
 // certificate, key or OCSP response can be wrong, each with the exact message it must produce.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/tls_files.hpp"
 #include "test_certificates.hpp"
@@ -104,6 +106,27 @@ TEST_F(TlsFiles, ChainWithTheLeafLastSaysSo) {
                                         "certificate first";
     }
     EXPECT_TRUE(said) << describe(inspection);
+}
+
+// Root opens the key for the site's workers: a site that could swap it (here through its own
+// directory) could have root open another site's key for it.
+TEST_F(TlsFiles, KeyWhereASiteCouldSwapItIsAnError) {
+    if (geteuid() != 0)
+        GTEST_SKIP() << "needs root: makes a directory owned by another uid";
+    TlsConfig tls = files(pem_of(leaf()));
+    std::string site_dir = dir_.path() + "/alpha";
+    ASSERT_EQ(mkdir(site_dir.c_str(), 0755), 0);
+    ASSERT_EQ(chown(site_dir.c_str(), 40101, 40101), 0);
+    std::string link = site_dir + "/alpha.key";
+    ASSERT_EQ(symlink(tls.key.c_str(), link.c_str()), 0);
+    tls.key = link;
+    TlsFinding finding = only(inspect(tls));
+    EXPECT_FALSE(finding.warning);
+    EXPECT_EQ(finding.where.line, kKeyAt.line);
+    EXPECT_EQ(finding.message, "site alpha: key " + link + ": " + site_dir +
+                                   " is owned by uid 40101, so another user could swap in "
+                                   "another site's file; keep TLS files where only root can "
+                                   "change them");
 }
 
 TEST_F(TlsFiles, ExpiredIsAnErrorWithTheDate) {
