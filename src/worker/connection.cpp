@@ -192,15 +192,17 @@ Connection::Verdict Connection::on_head(const proto::RequestHead& head, std::siz
     }
     if (error_status != 0)
         return fail(error_status);
+    body_ = RequestBody(head, context_.site.max_body_bytes);
+    if (body_.declared_too_large())
+        return fail(413);
     if (!tls() && context_.site.tls && context_.site.tls->redirect_http) {
+        // The body is not read: the connection ends after the answer, or its bytes would be
+        // taken for the next request.
         start_response(redirect_to_https(head), head.keep_alive() && !stopping_ && !body_.present(),
                        head.version_minor == 0);
         in_start_ += head_bytes;
         return Verdict::keep;
     }
-    body_ = RequestBody(head, context_.site.max_body_bytes);
-    if (body_.declared_too_large())
-        return fail(413);
     ScriptRoute route = context_.router.classify(head);
     if (route.handler != ScriptHandler::none)
         return start_stream(head, head_bytes, route);

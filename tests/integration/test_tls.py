@@ -562,6 +562,18 @@ def test_plain_http_is_redirected_to_https_with_the_tls_port(strict):
     assert other.header("Location") == f"https://sub.alpha.test:{strict.tls_port}/a/b%20c?q=1&r"
 
 
+def test_redirect_never_takes_a_request_body_for_the_next_request(strict):
+    """A POST's body that looks like a request must not be answered: the 308 ends the
+    connection instead of reading on."""
+    smuggled = b"GET /smuggled HTTP/1.1\r\nHost: beta.test\r\n\r\n"
+    request = request_bytes("alpha.test", "/form", "POST", "HTTP/1.1",
+                            [f"Content-Length: {len(smuggled)}"], smuggled)
+    reply = strict.raw(request, timeout=2)
+    responses = parse_responses(reply)
+    assert [r.status for r in responses] == [308], reply[:500]
+    assert responses[0].header("Connection") == "close"
+
+
 def test_site_without_redirect_is_served_in_the_clear(strict):
     reply = strict.get("beta.test", "/index.html")
     assert reply.status == 200 and reply.body == INDEX["beta"]
