@@ -65,10 +65,6 @@ void AppOutput::feed(std::span<const std::byte> data) {
         head_buffer_.append(text);
         parse_head();
     } else if (state_ == State::body) {
-        if (pending_start_ == pending_.size()) {
-            pending_.clear();
-            pending_start_ = 0;
-        }
         pending_.append(text);
     }
     pump();
@@ -92,8 +88,8 @@ void AppOutput::parse_head() {
     StreamHead stream_head = make_head(head);
     if (!reason_is_printable(stream_head.reason))
         stream_head.reason.clear();
-    pending_ = head_buffer_.substr(outcome.consumed);
-    pending_start_ = 0;
+    pending_.clear();
+    pending_.append(std::string_view(head_buffer_).substr(outcome.consumed));
     head_buffer_.clear();
     head_buffer_.shrink_to_fit();
     state_ = State::body;
@@ -103,14 +99,12 @@ void AppOutput::parse_head() {
 void AppOutput::pump() {
     if (state_ != State::body)
         return;
-    std::size_t waiting = pending_.size() - pending_start_;
-    std::size_t room = std::min(waiting, exchange_.body_room());
+    std::size_t room = std::min(pending_.size(), exchange_.body_room());
     if (room > 0) {
-        exchange_.send_body(
-            {reinterpret_cast<const std::byte*>(pending_.data()) + pending_start_, room});
-        pending_start_ += room;
+        exchange_.send_body(pending_.bytes().first(room));
+        pending_.consume(room);
     }
-    if (ended_ && pending_start_ == pending_.size()) {
+    if (ended_ && pending_.empty()) {
         state_ = State::done;
         exchange_.send_end();
     }
@@ -127,7 +121,7 @@ void AppOutput::finish() {
 bool AppOutput::wants_more() const {
     if (state_ == State::head)
         return true;
-    return state_ == State::body && !ended_ && pending_.size() - pending_start_ < kPendingBytes;
+    return state_ == State::body && !ended_ && pending_.size() < kPendingBytes;
 }
 
 void AppOutput::fail(std::string problem) {

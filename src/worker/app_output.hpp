@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 
+#include "worker/byte_queue.hpp"
 #include "worker/exchange.hpp"
 
 namespace bulkhead::worker {
@@ -47,8 +48,7 @@ class AppOutput {
     State state_ = State::head;
     bool ended_ = false;
     std::string head_buffer_;
-    std::string pending_;
-    std::size_t pending_start_ = 0;
+    ByteQueue pending_;  // body bytes the exchange has no room for yet
     std::string problem_;
 };
 

@@ -14,21 +14,13 @@ BodyStream::BodyStream(std::uint64_t content_length, bool chunked, std::uint64_t
     }
 }
 
-void BodyStream::append(std::span<const std::byte> bytes) {
-    if (start_ > 0 && start_ == buffer_.size()) {
-        buffer_.clear();
-        start_ = 0;
-    }
-    buffer_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-}
-
 BodyStream::Step BodyStream::decode(std::span<const std::byte> input) {
     Step step;
     if (kind_ == Kind::length) {
         std::size_t room = kBufferBytes - std::min(kBufferBytes, buffered());
         std::size_t take =
             static_cast<std::size_t>(std::min<std::uint64_t>({remaining_, input.size(), room}));
-        append(input.first(take));
+        buffer_.append(input.first(take));
         remaining_ -= take;
         step.consumed = take;
         if (remaining_ == 0)
@@ -40,7 +32,7 @@ BodyStream::Step BodyStream::decode(std::span<const std::byte> input) {
         std::size_t offer = std::min(input.size() - step.consumed, kBufferBytes - buffered() + 64);
         auto fed = chunked_.feed(input.subspan(step.consumed, offer));
         step.consumed += fed.consumed;
-        append(fed.data);
+        buffer_.append(fed.data);
         if (fed.status == proto::ChunkedStatus::error)
             return Step{step.consumed, 400};
         if (chunked_.body_bytes() > max_)
@@ -54,15 +46,11 @@ BodyStream::Step BodyStream::decode(std::span<const std::byte> input) {
 }
 
 std::span<const std::byte> BodyStream::data() const {
-    return {reinterpret_cast<const std::byte*>(buffer_.data()) + start_, buffered()};
+    return buffer_.bytes();
 }
 
 void BodyStream::consume(std::size_t bytes) {
-    start_ += std::min(bytes, buffered());
-    if (start_ == buffer_.size()) {
-        buffer_.clear();
-        start_ = 0;
-    }
+    buffer_.consume(bytes);
 }
 
 }  // namespace bulkhead::worker

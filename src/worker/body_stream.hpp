@@ -10,6 +10,7 @@
 #include <string>
 
 #include "proto/chunked.hpp"
+#include "worker/byte_queue.hpp"
 
 namespace bulkhead::worker {
 
@@ -36,15 +37,13 @@ class BodyStream {
 
   private:
     enum class Kind { none, length, chunked };
-    std::size_t buffered() const { return buffer_.size() - start_; }
-    void append(std::span<const std::byte> bytes);
+    std::size_t buffered() const { return buffer_.size(); }
 
     Kind kind_ = Kind::none;
     std::uint64_t remaining_ = 0;
     std::uint64_t max_ = 0;
     proto::ChunkedDecoder chunked_;
-    std::string buffer_;
-    std::size_t start_ = 0;
+    ByteQueue buffer_;
 };
 
 }  // namespace bulkhead::worker

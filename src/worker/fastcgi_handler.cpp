@@ -73,8 +73,7 @@ class FastCgiResponder final : public Responder, public AppWaiter, public IoHand
     std::uint32_t interest_ = 0;
     std::string out_;  // records for the application
     std::size_t out_sent_ = 0;
-    std::string in_;  // bytes from the application
-    std::size_t in_start_ = 0;
+    ByteQueue in_;  // bytes from the application, up to the next whole record
     Millis deadline_ = kNever;
     AppOutput output_;
     StderrLines stderr_lines_;
@@ -210,12 +209,11 @@ bool FastCgiResponder::can_read() const {
 bool FastCgiResponder::read_in() {
     for (int reads = 0; can_read();) {
         fcgi::Record record;
-        auto outcome = fcgi::parse_record(
-            {reinterpret_cast<const std::byte*>(in_.data()) + in_start_, in_.size() - in_start_},
-            record);
+        auto outcome = fcgi::parse_record(in_.bytes(), record);
         if (outcome.status == proto::ParseStatus::complete) {
-            in_start_ += outcome.consumed;
-            if (!handle_record(record))
+            bool going_on = handle_record(record);  // its content still points into in_
+            in_.consume(outcome.consumed);
+            if (!going_on)
                 return false;
             continue;
         }
@@ -225,14 +223,9 @@ bool FastCgiResponder::read_in() {
         }
         if (reads++ == kReadsPerWakeup)
             break;
-        if (in_start_ == in_.size()) {
-            in_.clear();
-            in_start_ = 0;
-        }
-        std::size_t old_size = in_.size();
-        in_.resize(old_size + kReadBytes);
-        ssize_t got = recv(socket(), in_.data() + old_size, kReadBytes, MSG_DONTWAIT);
-        in_.resize(old_size + static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
+        std::span<char> room = in_.prepare(kReadBytes);
+        ssize_t got = recv(socket(), room.data(), room.size(), MSG_DONTWAIT);
+        in_.commit(room.size(), static_cast<std::size_t>(std::max<ssize_t>(got, 0)));
         if (got > 0) {
             deadline_ = monotonic_ms() + site_.fastcgi->timeout_ms;
             continue;
@@ -280,7 +273,7 @@ void FastCgiResponder::end_request(const fcgi::Record& record) {
                       std::to_string(static_cast<int>(end.protocol_status)) + ")");
         return;
     }
-    bool reusable = stdin_ended_ && out_.empty() && in_start_ == in_.size();
+    bool reusable = stdin_ended_ && out_.empty() && in_.empty();
     finished_ = true;
     give_back(reusable);
     output_.finish();

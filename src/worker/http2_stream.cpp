@@ -13,7 +13,6 @@ namespace {
 
 constexpr int kMaxRedirects = 5;  // as HTTP/1.1 (connection_stream.cpp)
 constexpr std::size_t kMaxRedirectTarget = 8192;
-constexpr std::size_t kCompactBytes = 64 * 1024;
 // A body without content-length is held back from the handler until it ends or this much
 // arrived: a short one (a form, a JSON document) then reaches the script with CONTENT_LENGTH.
 constexpr std::size_t kBodyProbeBytes = 64 * 1024;
@@ -50,13 +49,16 @@ void Stream::body_chunk(std::span<const std::byte> data) {
         return;
     }
     body_received_ += data.size();
-    if (body_received_ > shared_.context.site.max_body_bytes) {
-        send_error(413);
+    if (body_too_large()) {
         discard_body();
         nghttp2_session_consume(shared_.session, id_, data.size());
+        // Before the stream has started, start() answers 413; a running handler is told
+        // through its exchange. Never both.
+        if (state_ == State::answering)
+            send_error(413);
         return;
     }
-    body_.append(reinterpret_cast<const char*>(data.data()), data.size());
+    body_.append(data);
     notify_responder_ = true;
     shared_.note_progress();
 }
@@ -84,7 +86,10 @@ void Stream::pump() {
         // bodies share it, and none of them must wait for this one's end.
         bool window_low =
             nghttp2_session_get_local_window_size(shared_.session) < int{kBodyProbeBytes};
-        if (body_complete_ || buffered_body() >= kBodyProbeBytes || window_low) {
+        if (body_too_large()) {
+            state_ = State::answering;
+            respond_with_plan(error_response(413));
+        } else if (body_complete_ || buffered_body() >= kBodyProbeBytes || window_low) {
             if (body_complete_) {
                 request_.content_length = body_received_;
             } else {
@@ -138,7 +143,8 @@ void Stream::start() {
         discard_body();
         return respond_with_plan(error_response(421));
     }
-    if (request_.content_length.value_or(0) > shared_.context.site.max_body_bytes) {
+    if (request_.content_length.value_or(0) > shared_.context.site.max_body_bytes ||
+        body_too_large()) {
         discard_body();
         return respond_with_plan(error_response(413));
     }
@@ -224,7 +230,6 @@ void Stream::discard_body() {
     if (buffered_body() > 0)
         nghttp2_session_consume(shared_.session, id_, buffered_body());
     body_.clear();
-    body_start_ = 0;
     discarding_body_ = true;
     body_complete_ = true;
 }
@@ -307,17 +312,10 @@ ssize_t Stream::take_stream(std::uint8_t* buffer, std::size_t length, std::uint3
         deferred_ = true;
         return NGHTTP2_ERR_DEFERRED;
     }
-    std::memcpy(buffer, out_.data() + out_start_, count);
-    out_start_ += count;
+    std::memcpy(buffer, out_.view().data(), count);
+    out_.consume(count);
     shared_.queued_output -= count;
     body_bytes_ += count;
-    if (out_start_ == out_.size()) {
-        out_.clear();
-        out_start_ = 0;
-    } else if (out_start_ > kCompactBytes) {
-        out_.erase(0, out_start_);
-        out_start_ = 0;
-    }
     if (ended_ && queued_output() == 0)
         *flags |= NGHTTP2_DATA_FLAG_EOF;
     if (count > 0) {
@@ -338,7 +336,6 @@ void Stream::abort_response() {
     aborted_ = true;
     shared_.queued_output -= queued_output();
     out_.clear();
-    out_start_ = 0;
     nghttp2_submit_rst_stream(shared_.session, NGHTTP2_FLAG_NONE, id_, NGHTTP2_INTERNAL_ERROR);
     shared_.note_progress();
 }
@@ -346,23 +343,16 @@ void Stream::abort_response() {
 // --- Exchange ----------------------------------------------------------------------------
 
 std::span<const std::byte> Stream::body_data() const {
-    return {reinterpret_cast<const std::byte*>(body_.data()) + body_start_, buffered_body()};
+    return body_.bytes();
 }
 
 void Stream::consume_body(std::size_t bytes) {
     bytes = std::min(bytes, buffered_body());
     if (bytes == 0)
         return;
-    body_start_ += bytes;
+    body_.consume(bytes);
     // The client may send as much again: WINDOW_UPDATE for exactly what the handler took.
     nghttp2_session_consume(shared_.session, id_, bytes);
-    if (body_start_ == body_.size()) {
-        body_.clear();
-        body_start_ = 0;
-    } else if (body_start_ > kCompactBytes) {
-        body_.erase(0, body_start_);
-        body_start_ = 0;
-    }
     shared_.note_progress();
 }
 
@@ -404,7 +394,7 @@ void Stream::send_body(std::span<const std::byte> data) {
     }
     if (size == 0)
         return;
-    out_.append(reinterpret_cast<const char*>(data.data()), size);
+    out_.append(data.first(size));
     shared_.queued_output += size;
     resume_if_deferred();
     shared_.note_progress();

@@ -25,6 +25,7 @@
 
 #include "base/clock.hpp"
 #include "worker/access_log.hpp"
+#include "worker/byte_queue.hpp"
 #include "worker/client_session.hpp"
 #include "worker/exchange.hpp"
 #include "worker/http2_limits.hpp"
@@ -117,6 +118,7 @@ class Stream final : public Exchange {
     enum class State { headers, ready, awaiting_body, answering };
 
     void start();
+    bool body_too_large() const { return body_received_ > shared_.context.site.max_body_bytes; }
     bool authority_is_ours();
     void route(const ScriptRoute& route);
     void start_handler(const ScriptRoute& route);
@@ -129,8 +131,8 @@ class Stream final : public Exchange {
     void abort_response();
     void discard_body();
     void resume_if_deferred();
-    std::size_t buffered_body() const { return body_.size() - body_start_; }
-    std::size_t queued_output() const { return out_.size() - out_start_; }
+    std::size_t buffered_body() const { return body_.size(); }
+    std::size_t queued_output() const { return out_.size(); }
 
     static ssize_t read_plan(nghttp2_session* session, std::int32_t stream_id, std::uint8_t* buffer,
                              std::size_t length, std::uint32_t* flags, nghttp2_data_source* source,
@@ -151,8 +153,7 @@ class Stream final : public Exchange {
     ScriptRoute pending_route_;    // State::awaiting_body
 
     // The request body, from DATA frames, until the handler consumes it.
-    std::string body_;
-    std::size_t body_start_ = 0;
+    ByteQueue body_;
     std::uint64_t body_received_ = 0;
     bool body_complete_ = false;
     bool discarding_body_ = false;  // nobody will read it: consumed as it comes
@@ -170,8 +171,7 @@ class Stream final : public Exchange {
     std::uint64_t body_bytes_ = 0;            // DATA bytes handed to nghttp2
     ResponsePlan plan_;                       // a whole answer: static file or generated page
     std::uint64_t plan_sent_ = 0;
-    std::string out_;  // a handler's body not yet taken by nghttp2
-    std::size_t out_start_ = 0;
+    ByteQueue out_;  // a handler's body not yet taken by nghttp2
     std::string redirect_;
     int redirects_ = 0;
     bool notify_responder_ = false;

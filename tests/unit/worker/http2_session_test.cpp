@@ -624,6 +624,21 @@ TEST_F(Http2SessionTest, BodiesSentToStaticFilesGiveTheirWindowBack) {
     EXPECT_EQ(fetch("/index.html").status(), 200);
 }
 
+// The body passes max_body_bytes in the same read as the HEADERS, before the stream starts:
+// one 413, whole, and nothing else on that stream.
+TEST_F(Http2SessionTest, BodyOverTheLimitIsAnsweredOnceWith413) {
+    site_.max_body_bytes = 1000;
+    open_session();
+    std::string body(5000, 'u');
+    std::int32_t id = client_->request("/index.html", "alpha.test", {}, "POST", &body);
+    ASSERT_TRUE(run_until([&] { return client_->replies[id].closed; }));
+    const Reply& reply = client_->replies[id];
+    EXPECT_EQ(reply.status(), 413);
+    EXPECT_EQ(reply.error, 0u) << "the stream was reset after its answer";
+    EXPECT_EQ(std::to_string(reply.body.size()), reply.header("content-length"));
+    EXPECT_EQ(fetch("/index.html").status(), 200);
+}
+
 TEST_F(Http2SessionTest, ASlowReaderHoldsBoundedOutput) {
     open_session();
     std::vector<std::int32_t> ids;
