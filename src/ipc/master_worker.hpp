@@ -11,6 +11,7 @@
 // this channel. After ready only log_file (SIGUSR1: logs reopened) and ticket_key (rotation).
 // Graceful stop is SIGTERM; the master never reads from a worker.
 
+#include <cstddef>
 #include <cstdint>
 
 #include "ipc/message.hpp"
@@ -48,7 +49,7 @@ struct WorkerSettings {
     std::uint32_t keepalive_timeout_ms = 15'000;
     std::uint32_t max_header_bytes = 16 * 1024;
     std::uint32_t max_connections = 1000;
-    std::uint32_t reserved2 = 0;
+    std::uint32_t protocol = 0;  // ipc::protocol_fingerprint() of the master
     std::uint64_t max_body_bytes = 10 * 1024 * 1024;
     char name[64] = {};
     char root[4096] = {};  // the document root, absolute
@@ -145,15 +146,19 @@ struct WorkerTls {
     static constexpr bool kTakesFd = false;
     MasterWorkerType type = kType;
     std::uint16_t min_version = 0x0303;
-    std::uint8_t redirect_http = 0;           // 1: plaintext requests get 308 to https://
+    std::uint8_t redirect_http = 0;  // 1: plaintext requests get 308 to https://
     std::uint8_t hsts_include_subdomains = 0;
-    std::uint16_t https_port = 443;           // for redirects: the first tls_listen port
-    std::uint32_t hsts_max_age_s = 0;         // 0: no Strict-Transport-Security header
-    char ciphers[512] = {};                   // TLS 1.2 cipher list (OpenSSL syntax); "": default
-    char ciphersuites[256] = {};              // TLS 1.3 suites; "": default
+    std::uint16_t https_port = 443;    // for redirects: the first tls_listen port
+    std::uint32_t hsts_max_age_s = 0;  // 0: no Strict-Transport-Security header
+    char ciphers[512] = {};            // TLS 1.2 cipher list (OpenSSL syntax); "": default
+    char ciphersuites[256] = {};       // TLS 1.3 suites; "": default
 };
 
-enum class TlsFileKind : std::uint16_t { certificate_chain = 1, private_key = 2, ocsp_response = 3 };
+enum class TlsFileKind : std::uint16_t {
+    certificate_chain = 1,
+    private_key = 2,
+    ocsp_response = 3
+};
 
 struct WorkerTlsFile {
     static constexpr auto kType = MasterWorkerType::tls_file;
@@ -161,6 +166,10 @@ struct WorkerTlsFile {
     MasterWorkerType type = kType;
     TlsFileKind which = TlsFileKind::certificate_chain;
 };
+
+// Session-ticket keys a site keeps (the master) and accepts (each worker): the newest seals,
+// all open, so a ticket stays good for kKeptTicketKeys - 1 rotations after its key's.
+inline constexpr std::size_t kKeptTicketKeys = 3;
 
 // RFC 5077 layout: a key name the ticket carries, an AES-256 key and an HMAC-SHA256 key.
 struct WorkerTicketKey {

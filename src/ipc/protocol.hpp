@@ -22,13 +22,17 @@ consteval std::uint32_t protocol_fingerprint() {
     mix(static_cast<std::uint64_t>(MasterDispatcherType::end_));
     mix(static_cast<std::uint64_t>(MasterWorkerType::end_));
     mix(static_cast<std::uint64_t>(DispatcherWorkerType::end_));
-    for (std::uint64_t size : {sizeof(DispatcherSettings), sizeof(ListenerMessage), sizeof(SiteRoute),
-                               sizeof(HostRoute), sizeof(ProxyTrust), sizeof(WorkerAttach),
-                               sizeof(WorkerDetach), sizeof(PeerViolation), sizeof(WantWorker),
-                               sizeof(WorkerIdle), sizeof(WorkerSettings), sizeof(WorkerHost),
-                               sizeof(WorkerIndex), sizeof(WorkerReady), sizeof(WorkerConfinement), sizeof(WorkerLogFile), sizeof(WorkerTls),
-                               sizeof(WorkerTlsFile), sizeof(WorkerTicketKey), sizeof(Handoff),
-                               sizeof(Handback), sizeof(WorkerLoad)}) {
+    for (std::uint64_t size :
+         {sizeof(DispatcherSettings), sizeof(ListenerMessage), sizeof(SiteRoute),
+          sizeof(HostRoute),          sizeof(ProxyTrust),      sizeof(WorkerAttach),
+          sizeof(WorkerDetach),       sizeof(PeerViolation),   sizeof(WantWorker),
+          sizeof(WorkerIdle),         sizeof(DispatcherReady), sizeof(WorkerSettings),
+          sizeof(WorkerHost),         sizeof(WorkerIndex),     sizeof(WorkerPath),
+          sizeof(WorkerCgi),          sizeof(WorkerFastCgi),   sizeof(WorkerExtension),
+          sizeof(WorkerArgument),     sizeof(WorkerReady),     sizeof(WorkerConfinement),
+          sizeof(WorkerLogFile),      sizeof(WorkerTls),       sizeof(WorkerTlsFile),
+          sizeof(WorkerTicketKey),    sizeof(Handoff),         sizeof(Handback),
+          sizeof(WorkerLoad)}) {
         mix(size);
     }
     return hash;

@@ -127,6 +127,7 @@ void Supervisor::send_worker_intake(const Slot& slot) {
     settings.max_header_bytes = static_cast<std::uint32_t>(server.max_header_bytes);
     settings.max_connections = site.limits.connections;
     settings.max_body_bytes = site.max_body_bytes;
+    settings.protocol = ipc::protocol_fingerprint();
     bool ok = ipc::set_text(settings.name, site.name) && ipc::set_text(settings.root, site.root) &&
               send(slot.channel.get(), settings);
     for (const std::string& host : site.hosts) {

@@ -20,7 +20,7 @@ class TicketKeys {
   public:
     static constexpr Millis kRotationMs = 12LL * 3600 * 1000;
     // Tickets stay resumable for up to (kKept - 1) rotations after the key that made them.
-    static constexpr std::size_t kKept = 3;
+    static constexpr std::size_t kKept = ipc::kKeptTicketKeys;
 
     TicketKeys() = default;
     TicketKeys(const TicketKeys&) = delete;

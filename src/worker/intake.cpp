@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ipc/master_worker.hpp"
+#include "ipc/protocol.hpp"
 
 namespace bulkhead::worker {
 namespace {
@@ -14,6 +15,8 @@ using ipc::MasterWorkerType;
 constexpr int kIntakeTimeoutMs = 30'000;
 
 Expected<void, std::string> apply_settings(Site& site, const ipc::WorkerSettings& message) {
+    if (message.protocol != ipc::protocol_fingerprint())
+        return unexpected(std::string(kOtherBuild));
     auto name = ipc::get_text(message.name);
     auto root = ipc::get_text(message.root);
     if (!name || name->empty() || !root || root->empty() || (*root)[0] != '/') {

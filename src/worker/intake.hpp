@@ -9,6 +9,10 @@
 
 namespace bulkhead::worker {
 
+// The error of receive_site() when the master speaks another protocol (another build).
+inline constexpr const char* kOtherBuild =
+    "the master is from another build (its messages differ from this worker's)";
+
 // Reads settings, hosts and index names until `ready`; opens nothing.
 Expected<Site, std::string> receive_site(int master_channel);
 

@@ -3,6 +3,7 @@
 // re-checks that it holds no privilege, opens its document root, and serves.
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include "base/signals.hpp"
 #include "confine/step.hpp"
 #include "ipc/fd_numbers.hpp"
+#include "ipc/protocol.hpp"
 #include "worker/confinement.hpp"
 #include "worker/intake.hpp"
 #include "worker/mime_types.hpp"
@@ -67,7 +69,7 @@ int main(int argc, char**) {
     auto site = worker::receive_site(ipc::fds::kWorkerMaster);
     if (!site) {
         log::error("start-up: ", site.error());
-        return 3;
+        return site.error() == worker::kOtherBuild ? ipc::kExitOtherBuild : 3;
     }
     log::set_role("worker " + site->name);
     site->root_fd.reset(open(site->root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -85,6 +87,10 @@ int main(int argc, char**) {
             return 5;
         }
         tls = std::move(*context);
+        // The context holds its own copies; these would otherwise sit in memory for good.
+        for (worker::TicketKey& key : site->tls->ticket_keys)
+            OPENSSL_cleanse(&key, sizeof key);
+        site->tls->ticket_keys.clear();
     }
     worker::MimeTypes mime_types = worker::MimeTypes::load();
     worker::StaticFiles files(site->root_fd.get(), site->index_files, mime_types);

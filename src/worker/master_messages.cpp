@@ -2,6 +2,7 @@
 // the site's rotated session-ticket keys. A new log descriptor takes the old one's number, so
 // every writer (the access log, stderr) goes on writing to the new file without knowing.
 
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <unistd.h>
 
@@ -26,10 +27,16 @@ void WorkerLoop::on_master_message() {
         return;
     }
     std::span<const std::byte> bytes(buffer, datagram->size);
-    if (auto key = ipc::decode<ipc::WorkerTicketKey>(bytes, datagram->fd.valid()); key && tls_) {
-        tls_->add_ticket_key(ticket_key_of(*key));
-        OPENSSL_cleanse(&*key, sizeof *key);
-        return;
+    auto type = ipc::peek_type(bytes, ipc::MasterWorkerType::end_);
+    if (type == ipc::MasterWorkerType::ticket_key && tls_) {
+        if (auto key = ipc::decode<ipc::WorkerTicketKey>(bytes, datagram->fd.valid())) {
+            TicketKey copy = ticket_key_of(*key);
+            tls_->add_ticket_key(copy);
+            OPENSSL_cleanse(&copy, sizeof copy);
+            OPENSSL_cleanse(&*key, sizeof *key);
+            OPENSSL_cleanse(buffer, sizeof buffer);
+            return;
+        }
     }
     auto message = ipc::decode<ipc::WorkerLogFile>(bytes, datagram->fd.valid());
     if (!message ||
@@ -43,7 +50,9 @@ void WorkerLoop::on_master_message() {
     if (access)
         access_log_.flush();  // what was logged so far belongs in the old file
     int target = access ? ipc::fds::kWorkerAccessLog : ipc::fds::kWorkerErrorLog;
-    if (dup2(datagram->fd.get(), target) < 0)
+    // The new descriptor takes the old number. The access log stays close-on-exec; the error
+    // log is stderr, which the FastCGI applications write to on purpose.
+    if (dup3(datagram->fd.get(), target, access ? O_CLOEXEC : 0) < 0)
         log::error("reopening a log: ", log::errno_text(errno));
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/expected.hpp"
+#include "ipc/master_worker.hpp"
 #include "worker/site.hpp"
 
 namespace bulkhead::worker {
@@ -26,7 +27,7 @@ class TlsContext {
   public:
     // Keys a worker keeps: tickets sealed with the newest are accepted, older ones too (the
     // session is then given a fresh ticket) until rotated out.
-    static constexpr std::size_t kKeptTicketKeys = 3;
+    static constexpr std::size_t kKeptTicketKeys = ipc::kKeptTicketKeys;
 
     static Expected<std::unique_ptr<TlsContext>, std::string> create(const TlsSettings& settings);
     ~TlsContext();

@@ -301,7 +301,7 @@ void WorkerLoop::hand_back(Connection& connection) {
     int fd = connection.fd();
     std::string carried = connection.unconsumed();
     ipc::Handback handback;
-    handback.flags = connection.flags();
+    handback.flags = connection.flags() & ipc::kConnectionTls;  // policy flags stay behind
     handback.meta = connection.meta();
     handback.tail_bytes = static_cast<std::uint32_t>(carried.size());
     std::span<const std::byte> tail(reinterpret_cast<const std::byte*>(carried.data()),
