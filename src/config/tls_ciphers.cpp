@@ -7,7 +7,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include <memory>
 #include <vector>
 
 #include "config/reader.hpp"
@@ -16,17 +15,18 @@ namespace bulkhead::config {
 
 namespace {
 
-struct ContextFree {
-    void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
-};
-using ContextPtr = std::unique_ptr<SSL_CTX, ContextFree>;
-
 // security_level 0 lets an entry alone match even ciphers the default level filters (aNULL,
-// eNULL): whether OpenSSL knows a name, not whether it would use it, is asked.
-ContextPtr scratch_context(int security_level) {
-    ContextPtr context(SSL_CTX_new(TLS_method()));
-    if (context) {
-        SSL_CTX_set_security_level(context.get(), security_level);
+// eNULL): whether OpenSSL knows a name, not whether it would use it, is asked. One context
+// per level for the process (each check replaces its list): making one costs more than the
+// checks, and a reload checks every site's lists again.
+// They are never freed: a destructor at exit could run after OpenSSL's own clean-up.
+SSL_CTX* scratch_context(int security_level) {
+    static SSL_CTX* contexts[2] = {};
+    SSL_CTX*& context = contexts[security_level == 0 ? 0 : 1];
+    if (context == nullptr) {
+        context = SSL_CTX_new(TLS_method());
+        if (context != nullptr)
+            SSL_CTX_set_security_level(context, security_level);
     }
     return context;
 }
@@ -63,9 +63,9 @@ bool is_tls13_suite(SSL_CTX* context, std::string_view entry) {
 }  // namespace
 
 std::optional<std::string> cipher_list_problem(std::string_view list) {
-    ContextPtr any_level = scratch_context(0);
-    ContextPtr default_level = scratch_context(1);
-    if (!any_level || !default_level) {
+    SSL_CTX* any_level = scratch_context(0);
+    SSL_CTX* default_level = scratch_context(1);
+    if (any_level == nullptr || default_level == nullptr) {
         return "OpenSSL could not make a context to check it";
     }
     for (std::string_view entry : split(list, ":,; ")) {
@@ -76,28 +76,28 @@ std::optional<std::string> cipher_list_problem(std::string_view list) {
         if (name.starts_with("@")) {
             continue;
         }
-        if (!name.empty() && selects_something(any_level.get(), name)) {
+        if (!name.empty() && selects_something(any_level, name)) {
             continue;
         }
-        if (!name.empty() && is_tls13_suite(any_level.get(), name)) {
+        if (!name.empty() && is_tls13_suite(any_level, name)) {
             return detail::quote(entry) + " is a TLS 1.3 suite; list it in ciphersuites instead";
         }
         return detail::quote(entry) + " names no cipher OpenSSL knows";
     }
-    if (!selects_something(default_level.get(), list)) {
+    if (!selects_something(default_level, list)) {
         return detail::quote(list) + " selects no cipher OpenSSL would use";
     }
     return std::nullopt;
 }
 
 std::optional<std::string> ciphersuites_problem(std::string_view list) {
-    ContextPtr context = scratch_context(0);
-    if (!context) {
+    SSL_CTX* context = scratch_context(0);
+    if (context == nullptr) {
         return "OpenSSL could not make a context to check it";
     }
     std::vector<std::string_view> entries = split(list, ":");
     for (std::string_view entry : entries) {
-        if (!is_tls13_suite(context.get(), entry)) {
+        if (!is_tls13_suite(context, entry)) {
             return detail::quote(entry) + " is not a TLS 1.3 suite OpenSSL knows";
         }
     }
