@@ -15,7 +15,17 @@ constexpr int kAttempts = 4;
 
 int openat2_once(int dir_fd, const char* path, OpenMode mode) {
     struct open_how how {};
-    how.flags = mode == OpenMode::read ? O_RDONLY | O_NONBLOCK | O_NOCTTY : O_PATH | O_DIRECTORY;
+    switch (mode) {
+        case OpenMode::read:
+            how.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY;
+            break;
+        case OpenMode::directory:
+            how.flags = O_PATH | O_DIRECTORY;
+            break;
+        case OpenMode::path:
+            how.flags = O_PATH;
+            break;
+    }
     how.flags |= O_CLOEXEC;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
     return static_cast<int>(syscall(SYS_openat2, dir_fd, path, &how, sizeof how));

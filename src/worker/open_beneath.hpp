@@ -21,6 +21,8 @@ enum class OpenMode {
     // O_PATH | O_DIRECTORY: a directory to look up index files in. Needs only search permission,
     // so a mode-0711 directory still serves its index; anything else fails with ENOTDIR.
     directory,
+    // O_PATH: whatever is there, only to stat it (is a script a regular file?).
+    path,
 };
 
 // openat2(dir_fd, path, mode's flags | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), then

@@ -1,10 +1,10 @@
 #include "worker/script_route.hpp"
 
+#include "worker/open_beneath.hpp"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/unique_fd.hpp"
@@ -29,22 +29,11 @@ ScriptHandler handler_for(const Site& site, std::string_view name) {
     return ScriptHandler::none;
 }
 
-// What is at `relative` beneath the root: stat of an O_PATH descriptor opened with
-// RESOLVE_BENEATH, or the errno (EXDEV for a symlink out of the root).
+// What is at `relative` beneath the root, or the errno (EXDEV for a symlink out of the root).
 int stat_beneath(int root_fd, const std::string& relative, struct stat& info) {
-    struct open_how how {};
-    how.flags = O_PATH | O_CLOEXEC;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    int fd = -1;
-    for (int attempt = 0; attempt < 4; ++attempt) {
-        fd = static_cast<int>(syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
-        if (fd >= 0 || errno != EAGAIN)
-            break;
-    }
-    if (fd < 0)
-        return errno;
-    UniqueFd owned(fd);
-    return fstat(fd, &info) == 0 ? 0 : errno;
+    OpenedFile opened = open_beneath(root_fd, relative.c_str(), OpenMode::path);
+    info = opened.info;
+    return opened.error;
 }
 
 int status_for(int error) {
