@@ -400,11 +400,11 @@ ResponsePlan Connection::redirect_to_https(const proto::RequestHead& head) const
 }
 
 void Connection::add_tls_headers(std::string& headers) const {
-    if (!tls() || !context_.site.tls || context_.site.tls->hsts_max_age_s == 0)
+    if (!tls() || !context_.site.tls)
         return;
-    headers +=
-        "Strict-Transport-Security: max-age=" + std::to_string(context_.site.tls->hsts_max_age_s) +
-        (context_.site.tls->hsts_include_subdomains ? "; includeSubDomains" : "") + "\r\n";
+    std::string hsts = context_.site.tls->strict_transport_security();
+    if (!hsts.empty())
+        headers += "Strict-Transport-Security: " + hsts + "\r\n";
 }
 
 }  // namespace bulkhead::worker

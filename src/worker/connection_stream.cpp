@@ -31,21 +31,6 @@ bool iequals(std::string_view a, std::string_view b) {
     });
 }
 
-// A RequestHead whose views point into `request` (for a local redirect's new request).
-void view_of(const Request& request, proto::RequestHead& head) {
-    head.method = request.method;
-    head.target = request.target;
-    head.path_and_query = request.path_and_query;
-    head.version_minor = request.version_minor;
-    for (const auto& [name, value] : request.fields) {
-        if (head.field_count == proto::RequestHead::kMaxFields)
-            break;
-        head.fields[head.field_count++] = proto::HeaderField{name, value};
-        if (iequals(name, "Host"))
-            head.host = value;
-    }
-}
-
 }  // namespace
 
 void Connection::capture_request(const proto::RequestHead& head) {
@@ -230,7 +215,7 @@ Connection::Verdict Connection::follow_redirect() {
         keep_alive_ = false;
     body_stream_ = BodyStream();
     proto::RequestHead head;
-    view_of(request_, head);
+    request_.view_as_head(head);
     ScriptRoute route = context_.router.classify(head);
     ++progress_;
     if (route.handler == ScriptHandler::none) {

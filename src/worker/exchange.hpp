@@ -43,6 +43,9 @@ struct Request {
 
     bool has_body() const { return chunked || content_length.value_or(0) > 0; }
     std::vector<proto::HeaderField> field_views() const;
+    // A RequestHead whose views point into this request, for the router and the static
+    // handler (an HTTP/2 stream's request, a local redirect's new one).
+    void view_as_head(proto::RequestHead& head) const;
     const std::string* field(std::string_view name) const;  // the first, case-insensitive
 };
 

@@ -102,12 +102,9 @@ HeaderBlock response_header_block(const ResponseHeadParts& parts,
     if (parts.content_length && parts.status != 304)
         block.add("content-length", std::to_string(*parts.content_length));
     add_lines(block, parts.header_lines);
-    if (tls && tls->hsts_max_age_s > 0 && !block.find("strict-transport-security")) {
-        std::string value = "max-age=" + std::to_string(tls->hsts_max_age_s);
-        if (tls->hsts_include_subdomains)
-            value += "; includeSubDomains";
-        block.add("strict-transport-security", std::move(value));
-    }
+    std::string hsts = tls ? tls->strict_transport_security() : std::string();
+    if (!hsts.empty() && !block.find("strict-transport-security"))
+        block.add("strict-transport-security", std::move(hsts));
     return block;
 }
 

@@ -80,25 +80,6 @@ int RequestCollector::build(Request& request) const {
     return 0;
 }
 
-void head_view(const Request& request, proto::RequestHead& head) {
-    head.method = request.method;
-    head.target = request.target;
-    head.target_form =
-        request.target == "*" ? proto::TargetForm::asterisk : proto::TargetForm::origin;
-    head.path_and_query = request.path_and_query;
-    head.version_minor = request.version_minor;
-    head.content_length = request.content_length;
-    head.chunked = request.chunked;
-    head.field_count = 0;
-    for (const auto& [name, value] : request.fields) {
-        if (head.field_count == proto::RequestHead::kMaxFields)
-            break;
-        head.fields[head.field_count++] = proto::HeaderField{name, value};
-        if (name == "host")
-            head.host = value;
-    }
-}
-
 std::string request_line(const Request& request) {
     std::string line = request.method + " " + request.target;
     for (char& c : line) {

@@ -49,9 +49,6 @@ class RequestCollector {
     std::vector<std::pair<std::string, std::string>> fields_;
 };
 
-// A RequestHead whose views point into `request`, for the router and the static handler.
-void head_view(const Request& request, proto::RequestHead& head);
-
 // "GET /path HTTP/2.0", with bytes a log line must not carry replaced by '?'.
 std::string request_line(const Request& request);
 

@@ -149,7 +149,7 @@ void Stream::start() {
         return respond_with_plan(error_response(413));
     }
     proto::RequestHead head;
-    head_view(request_, head);
+    request_.view_as_head(head);
     ScriptRoute script = shared_.context.router.classify(head);
     if (script.handler == ScriptHandler::none) {
         discard_body();  // a static resource takes no body (and answers 405 to a POST)
@@ -218,7 +218,7 @@ void Stream::follow_redirect() {
     });
     discard_body();
     proto::RequestHead head;
-    head_view(request_, head);
+    request_.view_as_head(head);
     ScriptRoute script = shared_.context.router.classify(head);
     if (script.handler == ScriptHandler::none)
         return respond_with_plan(shared_.context.router.files().serve(head));

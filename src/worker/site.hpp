@@ -44,21 +44,29 @@ struct TlsSettings {
     std::string ciphersuites;            // TLS 1.3; "": OpenSSL's default
     bool redirect_http = false;          // plaintext requests get 308 to https://
     std::uint16_t https_port = 443;
-    std::uint32_t hsts_max_age_s = 0;    // 0: no Strict-Transport-Security
+    std::uint32_t hsts_max_age_s = 0;  // 0: no Strict-Transport-Security
     bool hsts_include_subdomains = false;
     UniqueFd certificate_chain;
     UniqueFd private_key;
     UniqueFd ocsp_response;              // optional
     std::vector<TicketKey> ticket_keys;  // newest first
+
+    // The Strict-Transport-Security value of TLS answers, or "" when the site sets no HSTS.
+    std::string strict_transport_security() const {
+        if (hsts_max_age_s == 0)
+            return {};
+        return "max-age=" + std::to_string(hsts_max_age_s) +
+               (hsts_include_subdomains ? "; includeSubDomains" : "");
+    }
 };
 
 struct Site {
     std::string name;
     std::uint32_t site_id = 0;
     std::uint32_t worker_id = 0;
-    proto::HostTable hosts;             // the names this site answers (one site id: 0)
-    std::string root;                   // document root path, for messages
-    UniqueFd root_fd;                   // O_PATH | O_DIRECTORY, opened as the site
+    proto::HostTable hosts;  // the names this site answers (one site id: 0)
+    std::string root;        // document root path, for messages
+    UniqueFd root_fd;        // O_PATH | O_DIRECTORY, opened as the site
     std::vector<std::string> index_files;
     std::vector<std::string> readable;  // extra read-only paths (site.readable)
     std::vector<std::string> writable;  // paths the site may write (site.writable)
@@ -74,7 +82,9 @@ struct Site {
     std::optional<FastCgiSettings> fastcgi;
     std::optional<TlsSettings> tls;
 
-    bool owns(std::string_view normalized_host) const { return hosts.find(normalized_host).has_value(); }
+    bool owns(std::string_view normalized_host) const {
+        return hosts.find(normalized_host).has_value();
+    }
 };
 
 }  // namespace bulkhead::worker

@@ -128,7 +128,7 @@ TEST(Http2Request, HeadViewForTheRouter) {
     Built built = build(kGet);
     ASSERT_EQ(built.status, 0);
     proto::RequestHead head;
-    head_view(built.request, head);
+    built.request.view_as_head(head);
     EXPECT_EQ(head.method, "GET");
     EXPECT_EQ(head.path_and_query, "/a/b?x=1");
     EXPECT_EQ(head.target_form, proto::TargetForm::origin);
@@ -141,7 +141,7 @@ TEST(Http2Request, AsteriskTarget) {
     Built built = build({{":method", "OPTIONS"}, {":path", "*"}, {":authority", "a.test"}});
     ASSERT_EQ(built.status, 0);
     proto::RequestHead head;
-    head_view(built.request, head);
+    built.request.view_as_head(head);
     EXPECT_EQ(head.target_form, proto::TargetForm::asterisk);
     EXPECT_EQ(head.path_and_query, "");
 }
