@@ -30,7 +30,7 @@ class ClientSession {
     enum class Verdict {
         keep,       // more to do; ask wants_read()/wants_write() again
         close,      // done: the loop closes the socket
-        handback,   // plaintext only: the next request names another site (take_transport())
+        handback,   // plaintext only: the next request names another site; the socket goes back
         switch_h2,  // TLS handshake chose ALPN h2: the loop continues with an HTTP/2 session
     };
 
@@ -45,8 +45,6 @@ class ClientSession {
     virtual Verdict on_timeout() = 0;
     // Graceful stop: finish what is in flight, accept nothing new (HTTP/2: GOAWAY).
     virtual Verdict stop_keep_alive() = 0;
-    // Open requests (HTTP/2 streams count one each): the load the dispatcher hears about.
-    virtual std::size_t active_requests() const { return 1; }
 };
 
 }  // namespace bulkhead::worker

@@ -202,10 +202,6 @@ ClientSession::Verdict Http2Session::stop_keep_alive() {
     return advance();
 }
 
-std::size_t Http2Session::active_requests() const {
-    return std::max<std::size_t>(1, streams_.size());
-}
-
 // --- the rounds --------------------------------------------------------------------------
 
 bool Http2Session::receive() {

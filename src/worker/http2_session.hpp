@@ -52,7 +52,6 @@ class Http2Session final : public ClientSession {
     Verdict advance() override;
     Verdict on_timeout() override;
     Verdict stop_keep_alive() override;
-    std::size_t active_requests() const override;
 
     // For tests: what nghttp2 holds for this session, and its high-water mark.
     const http2::CountingAllocator& library_memory() const { return allocator_; }

@@ -51,8 +51,6 @@ class Transport {
     bool wants_read() const { return blocked_ == Blocked::read; }
     bool wants_write() const { return blocked_ == Blocked::write; }
 
-    UniqueFd release_socket() { return std::move(socket_); }
-
   protected:
     enum class Blocked { none, read, write };
     explicit Transport(UniqueFd socket) : socket_(std::move(socket)) {}

@@ -29,8 +29,6 @@ class WorkerLoop final : public Reactor {
     // `tls` is the site's TLS context, or null when the site has no [site.tls].
     WorkerLoop(Site& site, const StaticFiles& files, TlsContext* tls, int dispatcher_channel,
                int access_log_fd);
-    // The master rotated the site's session-ticket keys (master_messages.cpp).
-    TlsContext* tls() { return tls_; }
     ~WorkerLoop();
     // Runs until SIGTERM (graceful) or SIGQUIT, or the channels close. Returns the exit status.
     int run();
