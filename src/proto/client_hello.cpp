@@ -1,6 +1,6 @@
 #include "proto/client_hello.hpp"
 
-#include <optional>
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -16,7 +16,7 @@ constexpr unsigned kAlpnExtension = 16;
 
 // A bounds-checked reader over one byte range; any read past the end fails the whole parse.
 class Reader {
-public:
+  public:
     explicit Reader(std::span<const std::byte> bytes) : bytes_(bytes) {}
     bool ok() const { return ok_; }
     std::size_t left() const { return bytes_.size() - at_; }
@@ -33,12 +33,15 @@ public:
         return part;
     }
     // A vector<lower..upper> with a length prefix of `width` bytes.
-    std::span<const std::byte> vector(std::size_t width) { return take(static_cast<std::size_t>(number(width))); }
+    std::span<const std::byte> vector(std::size_t width) {
+        return take(static_cast<std::size_t>(number(width)));
+    }
 
-private:
+  private:
     std::uint64_t number(std::size_t width) {
         std::uint64_t value = 0;
-        for (std::byte b : take(width)) value = (value << 8) | std::to_integer<unsigned>(b);
+        for (std::byte b : take(width))
+            value = (value << 8) | std::to_integer<unsigned>(b);
         return value;
     }
     std::span<const std::byte> bytes_;
@@ -46,35 +49,47 @@ private:
     bool ok_ = true;
 };
 
-// The handshake bytes carried by the leading run of handshake records; nullopt on a record
-// that is not a handshake or is malformed. `complete_records` says whether the input ended
-// on a record boundary.
-std::optional<std::vector<std::byte>> handshake_bytes(std::span<const std::byte> input, bool& truncated) {
-    std::vector<std::byte> handshake;
+// The ClientHello message gathered from the leading handshake records. Gathering stops as soon
+// as the message is whole: what a client may send right behind it in the same segment (a
+// ChangeCipherSpec, early data) is the TLS library's to read, not ours to refuse.
+enum class Gather { whole, partial, malformed };
+
+struct GatheredHello {
+    Gather state = Gather::partial;
+    std::vector<std::byte> message;  // handshake header (type, 24-bit length) and body
+};
+
+// The message's full size once its 4-byte header is in, 0 before.
+std::size_t expected_size(const std::vector<std::byte>& message) {
+    if (message.size() < 4)
+        return 0;
+    Reader header(message);
+    header.u8();
+    return header.u24() + 4;
+}
+
+GatheredHello gather_hello(std::span<const std::byte> input) {
+    GatheredHello hello;
     Reader records(input);
-    truncated = false;
-    while (records.left() > 0) {
-        if (records.left() < kRecordHeader) {
-            truncated = true;
-            break;
-        }
+    while (records.left() >= kRecordHeader) {
         unsigned type = records.u8();
         unsigned major = records.u8();
         records.u8();  // minor version: anything from SSL 3.0 on is fine for a ClientHello
         std::size_t length = records.u16();
         if (type != kHandshakeRecord || major != 3 || length == 0 || length > kMaxRecordPayload) {
-            return std::nullopt;
+            hello.state = Gather::malformed;
+            return hello;
         }
-        if (records.left() < length) {
-            auto partial = records.take(records.left());
-            handshake.insert(handshake.end(), partial.begin(), partial.end());
-            truncated = true;
-            break;
+        auto payload = records.take(std::min(length, records.left()));
+        hello.message.insert(hello.message.end(), payload.begin(), payload.end());
+        std::size_t wanted = expected_size(hello.message);
+        if (wanted != 0 && hello.message.size() >= wanted) {
+            hello.message.resize(wanted);
+            hello.state = Gather::whole;
+            return hello;
         }
-        auto payload = records.take(length);
-        handshake.insert(handshake.end(), payload.begin(), payload.end());
     }
-    return handshake;
+    return hello;
 }
 
 void read_server_name(Reader extension, ClientHelloInfo& info) {
@@ -93,8 +108,10 @@ void read_alpn(Reader extension, ClientHelloInfo& info) {
     while (list.ok() && list.left() > 0) {
         auto protocol = list.vector(1);
         std::string_view name(reinterpret_cast<const char*>(protocol.data()), protocol.size());
-        if (name == "h2") info.offers_h2 = true;
-        if (name == "http/1.1") info.offers_http11 = true;
+        if (name == "h2")
+            info.offers_h2 = true;
+        if (name == "http/1.1")
+            info.offers_http11 = true;
     }
 }
 
@@ -102,22 +119,27 @@ bool read_extensions(Reader extensions, ClientHelloInfo& info) {
     while (extensions.ok() && extensions.left() > 0) {
         unsigned type = extensions.u16();
         auto data = extensions.vector(2);
-        if (!extensions.ok()) return false;
-        if (type == kServerNameExtension) read_server_name(Reader(data), info);
-        if (type == kAlpnExtension) read_alpn(Reader(data), info);
+        if (!extensions.ok())
+            return false;
+        if (type == kServerNameExtension)
+            read_server_name(Reader(data), info);
+        if (type == kAlpnExtension)
+            read_alpn(Reader(data), info);
     }
     return extensions.ok();
 }
 
 bool read_client_hello(std::span<const std::byte> body, ClientHelloInfo& info) {
     Reader hello(body);
-    hello.u16();                          // legacy_version
-    hello.take(32);                       // random
-    hello.vector(1);                      // legacy_session_id
-    hello.vector(2);                      // cipher_suites
-    hello.vector(1);                      // legacy_compression_methods
-    if (!hello.ok()) return false;
-    if (hello.left() == 0) return true;   // no extensions: an old client, no SNI
+    hello.u16();      // legacy_version
+    hello.take(32);   // random
+    hello.vector(1);  // legacy_session_id
+    hello.vector(2);  // cipher_suites
+    hello.vector(1);  // legacy_compression_methods
+    if (!hello.ok())
+        return false;
+    if (hello.left() == 0)
+        return true;  // no extensions: an old client, no SNI
     return read_extensions(Reader(hello.vector(2)), info) && hello.ok();
 }
 
@@ -131,27 +153,26 @@ ClientHelloInfo failed() {
 
 ClientHelloInfo parse_client_hello(std::span<const std::byte> input) {
     ClientHelloInfo info;
-    if (input.empty()) return info;
-    if (std::to_integer<unsigned>(input[0]) != kHandshakeRecord) return failed();
-    bool truncated = false;
-    auto handshake = handshake_bytes(input.first(std::min(input.size(), kMaxClientHelloBytes)), truncated);
-    if (!handshake) return failed();
-    if (handshake->size() < 4) {
-        return input.size() >= kMaxClientHelloBytes ? failed() : info;
-    }
-    Reader header(*handshake);
-    unsigned message = header.u8();
-    std::size_t length = header.u24();
-    if (message != kClientHelloMessage || length + 4 > kMaxClientHelloBytes) {
+    if (input.empty())
+        return info;
+    if (std::to_integer<unsigned>(input[0]) != kHandshakeRecord)
+        return failed();
+    bool at_bound = input.size() >= kMaxClientHelloBytes;
+    GatheredHello hello = gather_hello(input.first(std::min(input.size(), kMaxClientHelloBytes)));
+    if (hello.state == Gather::malformed)
+        return failed();
+    if (hello.message.size() >= 1 &&
+        std::to_integer<unsigned>(hello.message[0]) != kClientHelloMessage) {
         return failed();
     }
-    if (handshake->size() < length + 4) {
-        bool room = input.size() < kMaxClientHelloBytes && (truncated || handshake->size() < length + 4);
-        return room ? info : failed();
-    }
-    if (!read_client_hello(std::span<const std::byte>(*handshake).subspan(4, length), info)) {
+    std::size_t wanted = expected_size(hello.message);
+    if (wanted > kMaxClientHelloBytes)
         return failed();
-    }
+    if (hello.state == Gather::partial)
+        return at_bound ? failed() : info;
+    auto body = std::span<const std::byte>(hello.message).subspan(4);
+    if (!read_client_hello(body, info))
+        return failed();
     info.status = HelloStatus::complete;
     return info;
 }

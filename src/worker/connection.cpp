@@ -8,7 +8,6 @@ namespace bulkhead::worker {
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
-constexpr std::uint64_t kInlineBodyBytes = 16 * 1024;  // small files go out in the head's write
 constexpr Millis kLingerMs = 2000;
 
 std::span<const std::byte> bytes_of(const std::string& text, std::size_t from) {
@@ -256,12 +255,12 @@ void Connection::start_response(ResponsePlan plan, bool keep_alive, bool http10_
     file_remaining_ = 0;
     add_tls_headers(plan.headers);
     append_response_head(out_, plan, ResponseFraming{keep_alive, http10_client});
-    if (!plan.omit_body && plan.file && plan.length <= kInlineBodyBytes) {
+    if (!plan.omit_body && plan.file && plan.length <= kInlineFileBytes) {
         // Small files go out with the head in one send instead of a send and a sendfile.
         std::size_t head_size = out_.size();
         out_.resize(head_size + plan.length);
-        ssize_t got = pread(plan.file.get(), out_.data() + head_size, plan.length,
-                            static_cast<off_t>(plan.offset));
+        ssize_t got =
+            copy_file_bytes(*plan.file, plan.offset, plan.length, out_.data() + head_size);
         if (got != static_cast<ssize_t>(plan.length)) {  // the file changed under us
             return start_response(error_response(500), false, http10_client);
         }
@@ -294,7 +293,7 @@ Connection::Verdict Connection::advance_write() {
         std::size_t chunk =
             static_cast<std::size_t>(std::min<std::uint64_t>(file_remaining_, 1 << 20));
         std::size_t sent = 0;
-        IoStatus status = transport_->send_file(file_.get(), file_offset_, chunk, sent);
+        IoStatus status = transport_->send_file(file_->fd.get(), file_offset_, chunk, sent);
         if (status != IoStatus::done)
             return status == IoStatus::would_block ? Verdict::keep : Verdict::close;
         file_remaining_ -= sent;

@@ -136,7 +136,7 @@ class Connection final : public ClientSession, public Exchange {
 
     std::string out_;  // response head (and small bodies) still to send
     std::size_t out_sent_ = 0;
-    UniqueFd file_;  // body file still to send with sendfile
+    SharedFile file_;  // body file still to send with sendfile
     std::uint64_t file_offset_ = 0;
     std::uint64_t file_remaining_ = 0;
     bool close_after_write_ = false;

@@ -1,7 +1,5 @@
 #include "worker/file_response.hpp"
 
-#include <time.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -10,15 +8,9 @@
 #include "base/clock.hpp"
 #include "proto/byte_range.hpp"
 #include "worker/conditional.hpp"
-#include "worker/entity_tag.hpp"
 
 namespace bulkhead::worker {
 namespace {
-
-// RFC 9110 8.8.2.1: never claim a modification later than now (a file with a future mtime).
-time_t last_modified_of(const struct stat& info) {
-    return std::min(info.st_mtim.tv_sec, time(nullptr));
-}
 
 // 304 repeats the validators so the cache can update what it stored; no body, no type.
 ResponsePlan not_modified(std::string validator_headers) {
@@ -40,7 +32,7 @@ proto::RangeResult requested_range(const proto::RequestHead& head, const Validat
     return proto::evaluate_range(*range, size);
 }
 
-ResponsePlan file_plan(int status, std::string headers, UniqueFd file, std::uint64_t offset,
+ResponsePlan file_plan(int status, std::string headers, SharedFile file, std::uint64_t offset,
                        std::uint64_t length) {
     ResponsePlan plan;
     plan.status = status;
@@ -53,25 +45,21 @@ ResponsePlan file_plan(int status, std::string headers, UniqueFd file, std::uint
 
 }  // namespace
 
-ResponsePlan respond_with_file(const proto::RequestHead& head, UniqueFd file,
-                               const struct stat& info, std::string_view content_type) {
-    std::string tag = make_entity_tag(info);
-    Validators validators{tag, last_modified_of(info)};
-    std::string validator_headers =
-        "ETag: " + tag + "\r\nLast-Modified: " + format_http_date(validators.last_modified) +
-        "\r\n";
+ResponsePlan respond_with_file(const proto::RequestHead& head, SharedFile file) {
+    Validators validators{file->entity_tag, file->last_modified};
+    const std::string& validator_headers = file->validator_headers;
     switch (evaluate_preconditions(head, validators)) {
         case Precondition::failed:
             return error_response(412);
         case Precondition::not_modified:
-            return not_modified(std::move(validator_headers));
+            return not_modified(validator_headers);
         case Precondition::proceed:
             break;
     }
 
-    auto size = static_cast<std::uint64_t>(info.st_size);
-    std::string headers = "Content-Type: " + std::string(content_type) + "\r\n" +
-                          validator_headers + "Accept-Ranges: bytes\r\n";
+    auto size = static_cast<std::uint64_t>(file->info.st_size);
+    std::string headers = "Content-Type: " + file->content_type + "\r\n" + validator_headers +
+                          "Accept-Ranges: bytes\r\n";
     proto::RangeResult range = requested_range(head, validators, size);
     std::string size_text = std::to_string(size);
     switch (range.verdict) {

@@ -278,8 +278,8 @@ ssize_t Stream::take_plan(std::uint8_t* buffer, std::size_t length, std::uint32_
     std::size_t count =
         static_cast<std::size_t>(std::min<std::uint64_t>(length, plan_.length - plan_sent_));
     if (plan_.file) {
-        ssize_t got =
-            pread(plan_.file.get(), buffer, count, static_cast<off_t>(plan_.offset + plan_sent_));
+        ssize_t got = copy_file_bytes(*plan_.file, plan_.offset + plan_sent_, count,
+                                      reinterpret_cast<char*>(buffer));
         if (got <= 0) {
             log::warning(request_line(request_),
                          ": the file shrank or failed while sent; "

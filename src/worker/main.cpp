@@ -93,12 +93,14 @@ int main(int argc, char**) {
         site->tls->ticket_keys.clear();
     }
     worker::MimeTypes mime_types = worker::MimeTypes::load();
-    worker::StaticFiles files(site->root_fd.get(), site->index_files, mime_types);
+    worker::FileCache file_cache;
+    worker::StaticFiles files(site->root_fd.get(), site->index_files, mime_types, file_cache);
     if (auto confined = worker::confine_worker(*site); !confined) {
         log::error("confinement failed: ", confined.error());
         return 6;
     }
     worker::WorkerLoop loop(*site, files, tls.get(), ipc::fds::kWorkerDispatcher,
                             ipc::fds::kWorkerAccessLog);
+    loop.add_ticker(file_cache);
     return loop.run();
 }

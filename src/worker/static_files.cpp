@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "base/clock.hpp"
 #include "base/log.hpp"
 #include "proto/path.hpp"
 #include "worker/file_response.hpp"
@@ -106,7 +107,23 @@ struct Site {
     int root_fd;
     const std::vector<std::string>& index_files;
     const MimeTypes& mime_types;
+    FileCache& cache;
+    Millis now;
 };
+
+// The cache key of a path: the file's own path, or for a directory (its index) the path with
+// a trailing '/' ("/" for the root). The two never collide: a file's path never ends in '/'.
+std::string cache_key(const proto::NormalizedPath& path, bool directory) {
+    return directory ? path.relative + "/" : path.relative;
+}
+
+ResponsePlan respond_and_keep(const Site& site, const proto::RequestHead& head,
+                              const std::string& key, OpenedFile opened, std::string_view name) {
+    SharedFile file =
+        make_served_file(std::move(opened.fd), opened.info, site.mime_types.content_type(name));
+    site.cache.insert(key, file, site.now);
+    return respond_with_file(head, std::move(file));
+}
 
 // An index file that is missing or unreadable lets the next one be tried; running out of
 // descriptors or memory does not.
@@ -118,15 +135,14 @@ bool try_next_index(int error) {
 // The first index file that is a regular file; none is 403, the directory exists but we do
 // not list it.
 ResponsePlan serve_index(const Site& site, const proto::RequestHead& head, int directory_fd,
-                         std::string_view directory) {
+                         const proto::NormalizedPath& directory) {
     for (const std::string& name : site.index_files) {
         OpenedFile opened = open_beneath(directory_fd, name.c_str(), OpenMode::read);
-        if (opened.fd && S_ISREG(opened.info.st_mode)) {
-            return respond_with_file(head, std::move(opened.fd), opened.info,
-                                     site.mime_types.content_type(name));
-        }
+        if (opened.fd && S_ISREG(opened.info.st_mode))
+            return respond_and_keep(site, head, cache_key(directory, true), std::move(opened),
+                                    name);
         if (!opened.fd && !try_next_index(opened.error))
-            return error_for_open(opened.error, directory);
+            return error_for_open(opened.error, directory.relative);
     }
     return error_response(403);
 }
@@ -140,17 +156,22 @@ ResponsePlan redirect_to_directory(const proto::SplitTarget& target,
 // there, and the kernel says so with ENOTDIR.
 ResponsePlan serve_directory(const Site& site, const proto::RequestHead& head,
                              const proto::NormalizedPath& path) {
+    if (SharedFile cached = site.cache.find(cache_key(path, true), site.now))
+        return respond_with_file(head, std::move(cached));
     const char* relative = path.relative.empty() ? "." : path.relative.c_str();
     OpenedFile directory = open_beneath(site.root_fd, relative, OpenMode::directory);
     if (!directory.fd)
         return error_for_open(directory.error, path.relative);
-    return serve_index(site, head, directory.fd.get(), path.relative);
+    return serve_index(site, head, directory.fd.get(), path);
 }
 
 // "/name": a file to send, or a directory to redirect to "/name/" so that relative links in
 // its index page resolve against the directory.
 ResponsePlan serve_file(const Site& site, const proto::RequestHead& head,
                         const proto::SplitTarget& target, const proto::NormalizedPath& path) {
+    std::string key = cache_key(path, false);
+    if (SharedFile cached = site.cache.find(key, site.now))
+        return respond_with_file(head, std::move(cached));
     OpenedFile opened = open_beneath(site.root_fd, path.relative.c_str(), OpenMode::read);
     // A directory we may search but not list (mode 0711) cannot be opened for reading.
     if (!opened.fd && opened.error == EACCES &&
@@ -163,8 +184,7 @@ ResponsePlan serve_file(const Site& site, const proto::RequestHead& head,
     // FIFOs, sockets and devices are never content.
     if (!S_ISREG(opened.info.st_mode))
         return error_response(403);
-    return respond_with_file(head, std::move(opened.fd), opened.info,
-                             site.mime_types.content_type(path.relative));
+    return respond_and_keep(site, head, key, std::move(opened), path.relative);
 }
 
 ResponsePlan serve_path(const Site& site, const proto::RequestHead& head) {
@@ -182,14 +202,18 @@ ResponsePlan serve_path(const Site& site, const proto::RequestHead& head) {
 }  // namespace
 
 StaticFiles::StaticFiles(int root_fd, std::vector<std::string> index_files,
-                         const MimeTypes& mime_types)
-    : root_fd_(root_fd), index_files_(std::move(index_files)), mime_types_(mime_types) {}
+                         const MimeTypes& mime_types, FileCache& cache)
+    : root_fd_(root_fd),
+      index_files_(std::move(index_files)),
+      mime_types_(mime_types),
+      cache_(cache) {}
 
 ResponsePlan StaticFiles::serve(const proto::RequestHead& head) const {
     bool is_head = head.method == "HEAD";
     if (!is_head && head.method != "GET")
         return error_response(405, "Allow: GET, HEAD\r\n");
-    ResponsePlan plan = serve_path(Site{root_fd_, index_files_, mime_types_}, head);
+    Site site{root_fd_, index_files_, mime_types_, cache_, monotonic_ms()};
+    ResponsePlan plan = serve_path(site, head);
     if (is_head) {
         // Same status and headers as GET, no body: nothing to send, no descriptor to hold.
         plan.omit_body = true;

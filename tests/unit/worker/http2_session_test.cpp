@@ -364,8 +364,8 @@ class Http2SessionTest : public ::testing::Test {
         site_.hosts.add("alpha.test", 0);
         site_.root = root_;
         site_.keepalive_timeout_ms = 5000;
-        files_ = std::make_unique<StaticFiles>(root_fd_.get(),
-                                               std::vector<std::string>{"index.html"}, mime_);
+        files_ = std::make_unique<StaticFiles>(
+            root_fd_.get(), std::vector<std::string>{"index.html"}, mime_, file_cache_);
         router_ = std::make_unique<Router>(site_, *files_, reactor_, nullptr);
         std::string log_path = root_ + "/access.log";
         log_fd_ = UniqueFd(open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
@@ -487,6 +487,7 @@ class Http2SessionTest : public ::testing::Test {
     MimeTypes mime_ = MimeTypes::from_text("text/html html\ntext/plain txt\n");
     Site site_;
     FakeReactor reactor_;
+    FileCache file_cache_;
     std::unique_ptr<StaticFiles> files_;
     std::unique_ptr<Router> router_;
     UniqueFd log_fd_;

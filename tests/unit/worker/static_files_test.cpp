@@ -58,7 +58,7 @@ bool has_header_named(const ResponsePlan& plan, std::string_view name) {
 std::string file_bytes(const ResponsePlan& plan) {
     std::string bytes(plan.length, '\0');
     ssize_t got =
-        pread(plan.file.get(), bytes.data(), bytes.size(), static_cast<off_t>(plan.offset));
+        pread(plan.file->fd.get(), bytes.data(), bytes.size(), static_cast<off_t>(plan.offset));
     EXPECT_EQ(got, static_cast<ssize_t>(plan.length));
     return bytes;
 }
@@ -76,8 +76,9 @@ class StaticFilesTest : public ::testing::Test {
                         fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec);
         root_fd_ = UniqueFd(open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         ASSERT_TRUE(root_fd_.valid());
-        files_ = std::make_unique<StaticFiles>(
-            root_fd_.get(), std::vector<std::string>{"index.html", "index.htm"}, mime_types_);
+        files_ = std::make_unique<StaticFiles>(root_fd_.get(),
+                                               std::vector<std::string>{"index.html", "index.htm"},
+                                               mime_types_, cache_);
     }
 
     void TearDown() override {
@@ -156,6 +157,7 @@ class StaticFilesTest : public ::testing::Test {
     fs::path outside_;
     UniqueFd root_fd_;
     MimeTypes mime_types_ = MimeTypes::from_text("text/plain txt\ntext/html html htm\n");
+    FileCache cache_;
     std::unique_ptr<StaticFiles> files_;
 };
 
@@ -168,7 +170,7 @@ TEST_F(StaticFilesTest, ServesFileWithTypeAndValidators) {
     EXPECT_TRUE(has_header(plan, "ETag: \"5e0be100-75bcd15-d\""));
     EXPECT_TRUE(has_header(plan, std::string("Last-Modified: ") + kLastModified));
     EXPECT_TRUE(has_header(plan, "Accept-Ranges: bytes"));
-    ASSERT_TRUE(plan.file.valid());
+    ASSERT_NE(plan.file, nullptr);
     EXPECT_EQ(plan.offset, 0u);
     EXPECT_EQ(plan.length, 13u);
     EXPECT_FALSE(plan.omit_body);
@@ -178,8 +180,8 @@ TEST_F(StaticFilesTest, ServesFileWithTypeAndValidators) {
 
 TEST_F(StaticFilesTest, FileDescriptorIsCloseOnExec) {
     ResponsePlan plan = get("/hello.txt");
-    ASSERT_TRUE(plan.file.valid());
-    EXPECT_TRUE(fcntl(plan.file.get(), F_GETFD) & FD_CLOEXEC);
+    ASSERT_NE(plan.file, nullptr);
+    EXPECT_TRUE(fcntl(plan.file->fd.get(), F_GETFD) & FD_CLOEXEC);
 }
 
 TEST_F(StaticFilesTest, ContentTypeIgnoresCase) {
@@ -199,7 +201,7 @@ TEST_F(StaticFilesTest, HeadHasHeadersButNoBody) {
     EXPECT_EQ(plan.status, 200);
     EXPECT_TRUE(plan.omit_body);
     EXPECT_EQ(plan.length, 13u);
-    EXPECT_FALSE(plan.file.valid());
+    EXPECT_EQ(plan.file, nullptr);
     EXPECT_TRUE(has_header(plan, "Content-Type: text/plain; charset=utf-8"));
     EXPECT_TRUE(has_header(plan, "ETag: \"5e0be100-75bcd15-d\""));
 }
@@ -226,7 +228,7 @@ TEST_F(StaticFilesTest, MissingFileIs404) {
               "</body></html>\n");
     EXPECT_EQ(plan.length, plan.body.size());
     EXPECT_TRUE(has_header(plan, "Content-Type: text/html; charset=utf-8"));
-    EXPECT_FALSE(plan.file.valid());
+    EXPECT_EQ(plan.file, nullptr);
 }
 
 TEST_F(StaticFilesTest, FileWithTrailingSlashIs404) {
@@ -249,7 +251,7 @@ TEST_F(StaticFilesTest, EncodedSlashNeverEscapes) {
     for (const char* target : {"/..%2fhello.txt", "/docs/..%2F..%2Fetc%2Fpasswd", "/%2e%2e%2f"}) {
         ResponsePlan plan = get(target);
         EXPECT_TRUE(plan.status == 400 || plan.status == 404) << target << " " << plan.status;
-        EXPECT_FALSE(plan.file.valid()) << target;
+        EXPECT_EQ(plan.file, nullptr) << target;
     }
 }
 
@@ -269,7 +271,7 @@ TEST_F(StaticFilesTest, MethodsOtherThanGetAndHeadAre405) {
 TEST_F(StaticFilesTest, FifoIs403WithoutBlocking) {
     ResponsePlan plan = get("/pipe");
     EXPECT_EQ(plan.status, 403);
-    EXPECT_FALSE(plan.file.valid());
+    EXPECT_EQ(plan.file, nullptr);
 }
 
 TEST_F(StaticFilesTest, SocketIs403) {
@@ -321,7 +323,7 @@ TEST_F(StaticFilesTest, SymlinksLeavingRootAre404) {
          {"/passwd", "/escape.txt", "/outdir", "/outdir/", "/outdir/secret.txt", "/absolute.txt"}) {
         ResponsePlan plan = get(target);
         EXPECT_EQ(plan.status, 404) << target;
-        EXPECT_FALSE(plan.file.valid()) << target;
+        EXPECT_EQ(plan.file, nullptr) << target;
     }
 }
 
@@ -409,7 +411,7 @@ TEST_F(StaticFilesTest, IfNoneMatchGives304) {
     EXPECT_EQ(plan.status, 304);
     EXPECT_TRUE(plan.omit_body);
     EXPECT_EQ(plan.length, 0u);
-    EXPECT_FALSE(plan.file.valid());
+    EXPECT_EQ(plan.file, nullptr);
     EXPECT_TRUE(plan.body.empty());
     EXPECT_TRUE(has_header(plan, std::string("ETag: ") + kDataTag));
     EXPECT_TRUE(has_header(plan, std::string("Last-Modified: ") + kLastModified));
@@ -516,7 +518,7 @@ TEST_F(StaticFilesTest, SingleRangesGive206) {
         EXPECT_EQ(plan.length, c.length) << c.name;
         EXPECT_TRUE(has_header(plan, std::string("Content-Range: ") + c.content_range)) << c.name;
         EXPECT_TRUE(has_header(plan, std::string("ETag: ") + kDataTag)) << c.name;
-        ASSERT_TRUE(plan.file.valid()) << c.name;
+        ASSERT_NE(plan.file, nullptr) << c.name;
     }
 }
 
@@ -529,7 +531,7 @@ TEST_F(StaticFilesTest, UnsatisfiableRangeGives416) {
     ResponsePlan plan = get("/data.bin", "Range: bytes=10-\r\n");
     EXPECT_EQ(plan.status, 416);
     EXPECT_TRUE(has_header(plan, "Content-Range: bytes */10"));
-    EXPECT_FALSE(plan.file.valid());
+    EXPECT_EQ(plan.file, nullptr);
     EXPECT_EQ(plan.length, plan.body.size());
     EXPECT_FALSE(plan.body.empty());
 }
@@ -568,6 +570,147 @@ TEST_F(StaticFilesTest, NotModifiedBeatsRange) {
     ResponsePlan plan =
         get("/data.bin", std::string("Range: bytes=0-1\r\nIf-None-Match: ") + kDataTag + "\r\n");
     EXPECT_EQ(plan.status, 304);
+}
+
+// --- the file cache ---------------------------------------------------------------------------
+
+// What the served plan holds now, from memory or the descriptor, as a response would send it.
+std::string plan_bytes(const ResponsePlan& plan) {
+    std::string bytes(plan.length, '\0');
+    EXPECT_EQ(copy_file_bytes(*plan.file, plan.offset, plan.length, bytes.data()),
+              static_cast<ssize_t>(plan.length));
+    return bytes;
+}
+
+TEST_F(StaticFilesTest, ASecondRequestIsServedFromTheCache) {
+    ResponsePlan first = get("/hello.txt");
+    ResponsePlan second = get("/hello.txt");
+    ASSERT_NE(first.file, nullptr);
+    EXPECT_EQ(first.file, second.file);  // the same opened file, not a second open
+    ASSERT_TRUE(second.file->content.has_value());
+    EXPECT_EQ(plan_bytes(second), "hello, world\n");
+    EXPECT_EQ(cache_.size(), 1u);
+    // A directory's index is kept under the directory's path, apart from the file itself.
+    ResponsePlan index = get("/docs/");
+    EXPECT_EQ(get("/docs/").file, index.file);
+    EXPECT_NE(get("/docs/index.html").file, index.file);
+    EXPECT_EQ(plan_bytes(get("/docs/")), "<h1>docs</h1>\n");
+}
+
+TEST_F(StaticFilesTest, AFileWrittenInPlaceIsServedAfreshAtOnce) {
+    ResponsePlan before = get("/hello.txt");
+    // Appending changes the size; the very next request must carry the new length and bytes.
+    std::ofstream(root_ / "hello.txt", std::ios::binary | std::ios::app) << "more\n";
+    ResponsePlan after = get("/hello.txt");
+    EXPECT_NE(after.file, before.file);
+    EXPECT_EQ(plan_bytes(after), "hello, world\nmore\n");
+    // Same size, new bytes: the rewrite moves the modification time.
+    write(root_ / "hello.txt", "HELLO, WORLD\nMORE\n");
+    const timespec times[2] = {{kMtime + 60, 0}, {kMtime + 60, 0}};
+    ASSERT_EQ(utimensat(AT_FDCWD, (root_ / "hello.txt").c_str(), times, 0), 0);
+    EXPECT_EQ(plan_bytes(get("/hello.txt")), "HELLO, WORLD\nMORE\n");
+}
+
+TEST_F(StaticFilesTest, AFileReplacedOrRemovedIsSeenAtOnce) {
+    EXPECT_EQ(plan_bytes(get("/hello.txt")), "hello, world\n");
+    // A deploy that writes a new file and renames it over the old one.
+    write(root_ / "hello.txt.new", "replaced\n");
+    fs::rename(root_ / "hello.txt.new", root_ / "hello.txt");
+    EXPECT_EQ(plan_bytes(get("/hello.txt")), "replaced\n");
+    fs::remove(root_ / "hello.txt");
+    EXPECT_EQ(get("/hello.txt").status, 404);
+    EXPECT_EQ(cache_.size(), 0u);
+}
+
+TEST_F(StaticFilesTest, AChangedModeIsSeenAtOnce) {
+    ResponsePlan before = get("/data.bin");
+    fs::permissions(root_ / "data.bin", fs::perms::owner_read);
+    ResponsePlan after = get("/data.bin");
+    EXPECT_NE(after.file, before.file);  // opened again, so the permission is checked again
+}
+
+TEST_F(StaticFilesTest, ASwitchedSymlinkIsSeenWithinTheRecheckInterval) {
+    fs::create_directory(root_ / "release-1");
+    fs::create_directory(root_ / "release-2");
+    write(root_ / "release-1" / "app.txt", "one\n");
+    write(root_ / "release-2" / "app.txt", "two\n");
+    fs::create_directory_symlink("release-1", root_ / "current");
+    EXPECT_EQ(plan_bytes(get("/current/app.txt")), "one\n");
+    fs::create_directory_symlink("release-2", root_ / "current.new");
+    fs::rename(root_ / "current.new", root_ / "current");
+    // The old file lives on and is unchanged, so only the recheck finds the new one.
+    usleep(static_cast<useconds_t>(FileCache::kRecheckMs * 1000 + 50'000));
+    EXPECT_EQ(plan_bytes(get("/current/app.txt")), "two\n");
+}
+
+TEST_F(StaticFilesTest, ALargeFileKeepsNoCopyInMemory) {
+    write(root_ / "large.bin", std::string(kInlineFileBytes + 1, 'x'));
+    ResponsePlan plan = get("/large.bin");
+    ASSERT_NE(plan.file, nullptr);
+    EXPECT_FALSE(plan.file->content.has_value());
+    EXPECT_EQ(plan_bytes(plan), std::string(kInlineFileBytes + 1, 'x'));
+    EXPECT_EQ(get("/large.bin").file, plan.file);
+}
+
+TEST_F(StaticFilesTest, ErrorsAndRedirectsAreNotCached) {
+    EXPECT_EQ(get("/missing.txt").status, 404);
+    EXPECT_EQ(get("/docs").status, 301);
+    EXPECT_EQ(get("/pipe").status, 403);
+    EXPECT_EQ(cache_.size(), 0u);
+    write(root_ / "missing.txt", "now here\n");
+    EXPECT_EQ(get("/missing.txt").status, 200);
+}
+
+TEST_F(StaticFilesTest, EvictionNeverClosesAFileAResponseStillSends) {
+    ResponsePlan plan = get("/hello.txt");
+    cache_.on_tick(monotonic_ms() + FileCache::kRecheckMs);
+    EXPECT_EQ(cache_.size(), 0u);
+    EXPECT_EQ(file_bytes(plan), "hello, world\n");  // pread on the descriptor itself
+}
+
+SharedFile memory_file(std::size_t size) {
+    int pipe_fds[2];
+    EXPECT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
+    close(pipe_fds[1]);
+    auto file = std::make_shared<ServedFile>();
+    file->fd = UniqueFd(pipe_fds[0]);
+    file->content = std::string(size, 'c');
+    return file;
+}
+
+TEST(FileCache, EntriesExpireAfterTheRecheckInterval) {
+    FileCache cache;
+    EXPECT_EQ(cache.next_tick(), kNever);
+    SharedFile file = memory_file(10);
+    // An entry whose descriptor fstat()s as when it was made.
+    auto& writable = const_cast<ServedFile&>(*file);
+    ASSERT_EQ(fstat(file->fd.get(), &writable.info), 0);
+    cache.insert("a", file, 1000);
+    EXPECT_EQ(cache.next_tick(), 1000 + FileCache::kRecheckMs);
+    EXPECT_EQ(cache.find("a", 1000 + FileCache::kRecheckMs - 1), file);
+    EXPECT_EQ(cache.find("a", 1000 + FileCache::kRecheckMs), nullptr);
+    EXPECT_EQ(cache.size(), 0u);
+    cache.insert("b", file, 5000);
+    cache.on_tick(5000 + FileCache::kRecheckMs - 1);
+    EXPECT_EQ(cache.size(), 1u);
+    cache.on_tick(5000 + FileCache::kRecheckMs);
+    EXPECT_EQ(cache.size(), 0u);
+    EXPECT_EQ(cache.next_tick(), kNever);
+}
+
+TEST(FileCache, StaysWithinItsBounds) {
+    FileCache cache;
+    for (std::size_t i = 0; i < FileCache::kMaxEntries + 10; ++i)
+        cache.insert("f" + std::to_string(i), memory_file(1), 0);
+    EXPECT_LE(cache.size(), FileCache::kMaxEntries);
+    FileCache by_bytes;
+    std::size_t big = FileCache::kMaxContentBytes / 4 + 1;
+    for (int i = 0; i < 8; ++i)
+        by_bytes.insert("g" + std::to_string(i), memory_file(big), 0);
+    EXPECT_LE(by_bytes.size(), 3u);
+    std::size_t kept = by_bytes.size();
+    by_bytes.insert("huge", memory_file(FileCache::kMaxContentBytes + 1), 0);
+    EXPECT_EQ(by_bytes.size(), kept);  // never kept, and nothing else dropped for it
 }
 
 // --- error_response ---------------------------------------------------------------------------
