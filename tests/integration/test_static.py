@@ -1,10 +1,13 @@
 """Static files: what each site serves, and that one site never serves another's files."""
 
+import os
 import re
+import time
+from pathlib import Path
 
 import pytest
 
-from conftest import Conn
+from conftest import ALPHA_UID, Conn
 
 SECRET = "alpha-secret-0600\n"
 
@@ -196,3 +199,64 @@ def test_special_files_are_refused_without_hanging(server, target, statuses):
     response = server.get("alpha.test", target, timeout=3)
     assert response.status in statuses, f"{target} -> {response.status}"
     assert server.get("alpha.test", "/sub/page.txt").status == 200, "the worker still serves"
+
+
+# --- what a site owner sees after changing a file -------------------------------------------
+# Workers keep the files they opened (src/worker/file_cache.hpp). Every worker of alpha is
+# asked each time (several requests, new connections), so a stale copy in any of them shows.
+
+def alpha_file(server, name: str, content: bytes, mode: int = 0o644) -> Path:
+    path = server.alpha_root / name
+    path.write_bytes(content)
+    os.chmod(path, mode)
+    os.chown(path, ALPHA_UID, ALPHA_UID)
+    return path
+
+
+def bodies(server, target: str, count: int = 8) -> set:
+    return {(r.status, r.body) for r in (server.get("alpha.test", target) for _ in range(count))}
+
+
+def test_file_rewritten_in_place_is_served_new_at_once(server):
+    path = alpha_file(server, "fresh-inplace.txt", b"version one\n")
+    assert bodies(server, "/fresh-inplace.txt") == {(200, b"version one\n")}
+    with open(path, "r+b") as f:  # same inode, as an upload that overwrites does
+        f.truncate(0)
+        f.write(b"version two, longer\n")
+    assert bodies(server, "/fresh-inplace.txt") == {(200, b"version two, longer\n")}
+    path.unlink()
+
+
+def test_file_renamed_over_or_removed_is_seen_at_once(server):
+    path = alpha_file(server, "fresh-rename.txt", b"old\n")
+    assert bodies(server, "/fresh-rename.txt") == {(200, b"old\n")}
+    alpha_file(server, "fresh-rename.txt.tmp", b"new\n")
+    os.rename(server.alpha_root / "fresh-rename.txt.tmp", path)
+    assert bodies(server, "/fresh-rename.txt") == {(200, b"new\n")}
+    path.unlink()
+    assert {status for status, _ in bodies(server, "/fresh-rename.txt")} == {404}
+
+
+def test_file_made_unreadable_is_refused_at_once(server):
+    path = alpha_file(server, "fresh-mode.txt", b"readable for now\n")
+    assert bodies(server, "/fresh-mode.txt") == {(200, b"readable for now\n")}
+    os.chmod(path, 0o000)  # the owner takes back read: the site's worker may not read it now
+    assert {status for status, _ in bodies(server, "/fresh-mode.txt")} == {403}
+    path.unlink()
+
+
+def test_switched_release_symlink_is_seen_within_two_seconds(server):
+    root = server.alpha_root
+    for release, text in (("rel-1", b"release 1\n"), ("rel-2", b"release 2\n")):
+        (root / release).mkdir(exist_ok=True)
+        alpha_file(server, f"{release}/app.txt", text)
+        os.lchown(root / release, ALPHA_UID, ALPHA_UID)
+    (root / "current").symlink_to("rel-1")
+    assert bodies(server, "/current/app.txt") == {(200, b"release 1\n")}
+    (root / "current.new").symlink_to("rel-2")
+    os.rename(root / "current.new", root / "current")
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and bodies(server, "/current/app.txt") != {(200, b"release 2\n")}:
+        time.sleep(0.1)
+    assert bodies(server, "/current/app.txt") == {(200, b"release 2\n")}
+    (root / "current").unlink()
