@@ -106,12 +106,13 @@ Connection::Io Connection::read_more() {
         in_.clear();
         in_start_ = 0;
     }
-    std::size_t old_size = in_.size();
-    in_.resize(old_size + kReadChunk);
+    // Read on the stack and append what came: growing `in_` by a whole chunk first would zero
+    // 16 KiB per read, and keep that much per idle connection.
+    char buffer[kReadChunk];
     std::size_t got = 0;
-    IoStatus status = transport_->read(std::span<char>(in_.data() + old_size, kReadChunk), got);
-    in_.resize(old_size + (status == IoStatus::done ? got : 0));
+    IoStatus status = transport_->read(std::span<char>(buffer, sizeof buffer), got);
     if (status == IoStatus::done) {
+        in_.append(buffer, got);
         ++progress_;
         return Io::progress;
     }
