@@ -1,9 +1,14 @@
 #include "worker/mime_types.hpp"
 
-#include <fstream>
-#include <sstream>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <span>
 #include <utility>
 #include <vector>
+
+#include "base/unique_fd.hpp"
 
 namespace bulkhead::worker {
 namespace {
@@ -55,51 +60,74 @@ std::string header_value(std::string_view type) {
     return value;
 }
 
-std::vector<std::string_view> split_words(std::string_view line) {
-    std::vector<std::string_view> words;
-    constexpr std::string_view kSpace = " \t\r\f\v";
-    std::size_t pos = line.find_first_not_of(kSpace);
-    while (pos != std::string_view::npos) {
-        std::size_t end = line.find_first_of(kSpace, pos);
-        words.push_back(line.substr(pos, end - pos));
-        pos = line.find_first_not_of(kSpace, end);
+constexpr std::string_view kSpace = " \t\r\f\v";
+
+// The next whitespace-separated word of `line`, consumed; empty at the end.
+std::string_view next_word(std::string_view& line) {
+    std::size_t start = line.find_first_not_of(kSpace);
+    if (start == std::string_view::npos) {
+        line = {};
+        return {};
     }
-    return words;
+    std::size_t end = line.find_first_of(kSpace, start);
+    std::string_view word = line.substr(start, end - start);
+    line = end == std::string_view::npos ? std::string_view{} : line.substr(end);
+    return word;
 }
 
 }  // namespace
 
-// The first line that names an extension wins, as in Apache's and nginx's readers; Debian's
-// file lists a handful of extensions twice (sh, tcl, csh) and puts the common type first.
+// Each type's header value is made once; its extensions hold its index. The first line that
+// names an extension wins, as in Apache's and nginx's readers; Debian's file lists a handful
+// of extensions twice (sh, tcl, csh) and puts the common type first.
+void MimeTypes::add(std::string_view type, std::span<const std::string_view> extensions) {
+    auto index = static_cast<std::uint32_t>(header_values_.size());
+    bool used = false;
+    for (std::string_view extension : extensions) {
+        if (is_visible_ascii(extension))
+            used |= by_extension_.try_emplace(lowercase(extension), index).second;
+    }
+    if (used)
+        header_values_.push_back(header_value(type));
+}
+
 MimeTypes MimeTypes::from_text(std::string_view text) {
     MimeTypes types;
+    types.by_extension_.reserve(2048);
+    std::vector<std::string_view> extensions;
     while (!text.empty()) {
         std::size_t end = text.find('\n');
         std::string_view line = text.substr(0, end);
         text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
         line = line.substr(0, line.find('#'));
-        std::vector<std::string_view> words = split_words(line);
-        if (words.size() < 2 || !is_visible_ascii(words[0]))
+        std::string_view type = next_word(line);
+        if (!is_visible_ascii(type))
             continue;
-        std::string value = header_value(words[0]);
-        for (std::size_t i = 1; i < words.size(); ++i) {
-            if (is_visible_ascii(words[i]))
-                types.by_extension_.try_emplace(lowercase(words[i]), value);
-        }
+        extensions.clear();
+        for (std::string_view word = next_word(line); !word.empty(); word = next_word(line))
+            extensions.push_back(word);
+        types.add(type, extensions);
     }
-    for (const auto& [extension, type] : kBuiltIn) {
-        types.by_extension_.try_emplace(std::string(extension), header_value(type));
-    }
+    for (const auto& [extension, type] : kBuiltIn)
+        types.add(type, std::span<const std::string_view>(&extension, 1));
     return types;
 }
 
+// Plain read(2): iostreams would set up locales first, which costs a cold worker more than
+// parsing the whole file.
 MimeTypes MimeTypes::load(const std::string& path) {
-    std::ifstream file(path);
-    if (!file)
-        return from_text({});
-    std::ostringstream text;
-    text << file.rdbuf();
-    return from_text(text.str());
+    UniqueFd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    std::string text;
+    if (file) {
+        char buffer[16384];
+        ssize_t got;
+        while ((got = read(file.get(), buffer, sizeof buffer)) > 0 ||
+               (got < 0 && errno == EINTR)) {
+            if (got > 0)
+                text.append(buffer, static_cast<std::size_t>(got));
+        }
+    }
+    return from_text(text);
 }
 
 std::string_view MimeTypes::content_type(std::string_view file_name) const {
@@ -110,7 +138,7 @@ std::string_view MimeTypes::content_type(std::string_view file_name) const {
     auto found = by_extension_.find(lowercase(base.substr(dot + 1)));
     if (found == by_extension_.end())
         return kDefaultType;
-    return found->second;
+    return header_values_[found->second];
 }
 
 }  // namespace bulkhead::worker
