@@ -82,7 +82,7 @@ class CgiResponder final : public Responder, public IoHandler, public ChildObser
     bool launch(const ScriptRoute& route, ResponsePlan& error);
 
     void on_exchange_ready() override;
-    Millis deadline() const override { return finished_ && failure_.empty() ? kNever : deadline_; }
+    Millis deadline() const override;
     void on_deadline() override;
     void on_io(int fd, std::uint32_t events) override;
     void on_child_exit(pid_t pid, int wait_status) override;
@@ -97,6 +97,8 @@ class CgiResponder final : public Responder, public IoHandler, public ChildObser
     void report_failure(bool answer = true);
     void finish();
     void close_pipe(UniqueFd& fd);
+    bool waiting_on_client() const;
+    void track_client_wait();
 
     const Site& site_;
     Reactor& reactor_;
@@ -113,6 +115,7 @@ class CgiResponder final : public Responder, public IoHandler, public ChildObser
     bool finished_ = false;
     std::string failure_;  // why the answer is a 502, logged once its stderr is complete
     Millis deadline_ = kNever;
+    Millis waiting_since_ = kNever;  // the script waits for the client since then
     AppOutput output_;
     StderrLines stderr_lines_;
 };
@@ -170,7 +173,36 @@ bool CgiResponder::launch(const ScriptRoute& route, ResponsePlan& error) {
     reactor_.watch(stderr_.get(), EPOLLIN, *this);
     pump_stdin();
     pump_stdout();
+    track_client_wait();
     return true;
+}
+
+// site.cgi.timeout bounds the script's own time, not the client's: while its output waits for a
+// slow reader, or its input for a slow uploader, the clock stands still (the connection's own
+// timeouts bound the client). A download of any size to a slow client is not cut off.
+bool CgiResponder::waiting_on_client() const {
+    bool output_blocked = stdout_ && !output_.wants_more();
+    bool input_starved = stdin_ && exchange_.body_data().empty() && !exchange_.body_complete();
+    return output_blocked || input_starved;
+}
+
+void CgiResponder::track_client_wait() {
+    Millis now = monotonic_ms();
+    bool waiting = waiting_on_client();
+    if (waiting && waiting_since_ == kNever) {
+        waiting_since_ = now;
+    } else if (!waiting && waiting_since_ != kNever) {
+        deadline_ += now - waiting_since_;
+        waiting_since_ = kNever;
+    }
+}
+
+Millis CgiResponder::deadline() const {
+    if (!failure_.empty())
+        return deadline_;  // the grace for its stderr, whatever the client does
+    if (finished_ || waiting_since_ != kNever)
+        return kNever;
+    return deadline_;
 }
 
 void CgiResponder::close_pipe(UniqueFd& fd) {
@@ -301,13 +333,14 @@ void CgiResponder::on_exchange_ready() {
     after_output();
     if (!stdout_watched_)
         pump_stdout();
+    track_client_wait();
 }
 
 void CgiResponder::on_deadline() {
     if (!failure_.empty())
         return report_failure();
     log::error(what_, ": still running after ", site_.cgi->timeout_ms,
-               " ms (site.cgi.timeout); killed its process group");
+               " ms of its own (site.cgi.timeout); killed its process group");
     if (!exited_)
         kill_group(pid_);
     finish();
@@ -321,6 +354,7 @@ void CgiResponder::on_io(int fd, std::uint32_t) {
         pump_stdout();
     if (stderr_ && fd == stderr_.get())
         read_stderr();
+    track_client_wait();
 }
 
 void CgiResponder::on_child_exit(pid_t pid, int wait_status) {

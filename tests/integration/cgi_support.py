@@ -139,6 +139,11 @@ echo "short and stout\\n";
 """,
     "index.php": """<?php echo "php index of ", $_SERVER['SCRIPT_NAME'], "\\n";
 """,
+    "big.php": """<?php
+header('Content-Type: application/octet-stream');
+$block = str_repeat("\\0", 65536);
+for ($i = 0; $i < 96; $i++) { echo $block; flush(); }
+""",
 }
 
 # CGI-only cases, in shell.
@@ -168,6 +173,10 @@ printf 'Content-Type: text/plain\\nContent-Length: 6\\n\\nfixed\\n'
 """,
     "noread.cgi": """#!/bin/sh
 printf 'Content-Type: text/plain\\n\\nignored your body\\n'
+""",
+    "big.cgi": """#!/bin/sh
+printf 'Content-Type: application/octet-stream\\n\\n'
+exec head -c 6291456 /dev/zero
 """,
     "background.cgi": """#!/bin/sh
 printf 'Content-Type: text/plain\\n\\n'
@@ -433,6 +442,28 @@ class Client:
             return self.answer(head_request=(method == "HEAD"))
         finally:
             sender.join(self.timeout)
+
+
+def slow_download(server: BulkheadServer, target: str, limit_s: float = 60) -> tuple:
+    """GETs `target` of alpha over HTTP/1.0 (the body ends when the server closes, so a cut-off
+    shows as a short body) and reads it at about 1.3 MB/s through a small receive buffer.
+    Returns (response head, body, seconds the client took)."""
+    received = bytearray()
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", server.port))
+        sock.sendall(f"GET {target} HTTP/1.0\r\nHost: alpha.test\r\n\r\n".encode())
+        started = time.monotonic()
+        while time.monotonic() < started + limit_s:
+            chunk = sock.recv(64 * 1024)
+            if not chunk:
+                break
+            received += chunk
+            time.sleep(0.05)
+        took = time.monotonic() - started
+    end = received.index(b"\r\n\r\n") + 4
+    return bytes(received[:end]), bytes(received[end:]), took
 
 
 def fetch(server: BulkheadServer, host: str, target: str, method: str = "GET",

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from cgi_support import (CGI_TIMEOUT_S, Client, arrivals, error_log, fetch, site_processes,
-                         start_handler_server, wait_for_error_log, wait_until)
+                         slow_download, start_handler_server, wait_for_error_log, wait_until)
 from conftest import ALPHA_UID, BETA_UID, stop_and_check
 
 SITES = {"alpha": ("alpha.test", ALPHA_UID), "beta": ("beta.test", BETA_UID)}
@@ -105,6 +105,17 @@ def test_timeout_kills_the_script_and_the_other_site_is_served(server, language)
     assert wait_until(lambda: not sleeping_processes(ALPHA_UID, marker), 3), \
         sleeping_processes(ALPHA_UID, marker)
     assert wait_for_error_log(server, "alpha", r"site\.cgi\.timeout\); killed its process group")
+
+
+def test_a_slow_reader_is_not_counted_against_the_script_timeout(server):
+    """site.cgi.timeout (2 s here) bounds the script's own time. A 6 MiB download that a slow
+    client takes about three times as long to read must arrive whole: while the script waits
+    for the client, its clock stands still."""
+    head, body, took = slow_download(server, "/cgi-bin/big.cgi")
+    assert head.startswith(b"HTTP/1.1 200 "), head
+    assert took > CGI_TIMEOUT_S, f"the client was not slow enough to test anything ({took:.1f} s)"
+    assert len(body) == 6 * 1024 * 1024, f"cut off after {len(body)} bytes in {took:.1f} s"
+    assert body.count(0) == len(body)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -16,7 +16,8 @@ import pytest
 
 from cgi_support import (FASTCGI_TIMEOUT_S, Client, arrivals, error_log, fetch, handler_options,
                          install_programs, make_handler_server, private_tmp, site_processes,
-                         start_handler_server, wait_for_error_log, wait_until, write_program)
+                         slow_download, start_handler_server, wait_for_error_log, wait_until,
+                         write_program)
 from conftest import ALPHA_UID, BETA_UID, pid_alive, proc_children, stop_and_check
 
 SITES = {"alpha": ("alpha.test", ALPHA_UID), "beta": ("beta.test", BETA_UID)}
@@ -206,6 +207,17 @@ def test_timeout_kills_the_application_and_the_other_site_is_served(server):
     assert wait_until(lambda: len(php_processes(server)) == 2, 5), php_processes(server)
     assert sleeper not in php_processes(server)
     assert all(fetch(server, "alpha.test", "/ids.php").status == 200 for _ in range(4))
+
+
+def test_a_slow_reader_is_not_counted_as_application_silence(server):
+    """site.fastcgi.timeout (3 s here) is for an application that says nothing. A 6 MiB answer
+    that a slow client takes longer than that to read must arrive whole: while the answer
+    waits for the client, the application is not silent, it is held back."""
+    head, body, took = slow_download(server, "/big.php")
+    assert head.startswith(b"HTTP/1.1 200 "), head
+    assert took > FASTCGI_TIMEOUT_S, f"the client was not slow enough ({took:.1f} s)"
+    assert len(body) == 6 * 1024 * 1024, f"cut off after {len(body)} bytes in {took:.1f} s"
+    assert body.count(0) == len(body)
 
 
 def test_crashing_application_is_replaced(server):
