@@ -4,9 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <span>
 #include <utility>
-#include <vector>
 
 #include "base/unique_fd.hpp"
 
@@ -75,26 +73,21 @@ std::string_view next_word(std::string_view& line) {
     return word;
 }
 
-}  // namespace
-
-// Each type's header value is made once; its extensions hold its index. The first line that
-// names an extension wins, as in Apache's and nginx's readers; Debian's file lists a handful
-// of extensions twice (sh, tcl, csh) and puts the common type first.
-void MimeTypes::add(std::string_view type, std::span<const std::string_view> extensions) {
-    auto index = static_cast<std::uint32_t>(header_values_.size());
-    bool used = false;
-    for (std::string_view extension : extensions) {
-        if (is_visible_ascii(extension))
-            used |= by_extension_.try_emplace(lowercase(extension), index).second;
+// Whether `word` names `extension` (already lowercased), ignoring case.
+bool same_extension(std::string_view word, std::string_view extension) {
+    if (word.size() != extension.size())
+        return false;
+    for (std::size_t i = 0; i < word.size(); ++i) {
+        if (ascii_lower(word[i]) != extension[i])
+            return false;
     }
-    if (used)
-        header_values_.push_back(header_value(type));
+    return true;
 }
 
-MimeTypes MimeTypes::from_text(std::string_view text) {
-    MimeTypes types;
-    types.by_extension_.reserve(2048);
-    std::vector<std::string_view> extensions;
+// The type of the first line that names `extension`, as in Apache's and nginx's readers;
+// Debian's file lists a handful of extensions twice (sh, tcl, csh) and puts the common type
+// first. Empty when no line does.
+std::string_view find_in_text(std::string_view text, std::string_view extension) {
     while (!text.empty()) {
         std::size_t end = text.find('\n');
         std::string_view line = text.substr(0, end);
@@ -103,14 +96,35 @@ MimeTypes MimeTypes::from_text(std::string_view text) {
         std::string_view type = next_word(line);
         if (!is_visible_ascii(type))
             continue;
-        extensions.clear();
-        for (std::string_view word = next_word(line); !word.empty(); word = next_word(line))
-            extensions.push_back(word);
-        types.add(type, extensions);
+        for (std::string_view word = next_word(line); !word.empty(); word = next_word(line)) {
+            if (same_extension(word, extension) && is_visible_ascii(word))
+                return type;
+        }
     }
-    for (const auto& [extension, type] : kBuiltIn)
-        types.add(type, std::span<const std::string_view>(&extension, 1));
+    return {};
+}
+
+}  // namespace
+
+MimeTypes MimeTypes::from_text(std::string text) {
+    MimeTypes types;
+    types.text_ = std::move(text);
     return types;
+}
+
+std::string_view MimeTypes::lookup(const std::string& extension) const {
+    if (auto known = found_.find(extension); known != found_.end())
+        return known->second;
+    std::string_view type = find_in_text(text_, extension);
+    if (type.empty()) {
+        for (const auto& [builtin, builtin_type] : kBuiltIn) {
+            if (builtin == extension)
+                type = builtin_type;
+        }
+    }
+    if (type.empty())
+        return kDefaultType;
+    return found_.emplace(extension, header_value(type)).first->second;
 }
 
 // Plain read(2): iostreams would set up locales first, which costs a cold worker more than
@@ -121,13 +135,12 @@ MimeTypes MimeTypes::load(const std::string& path) {
     if (file) {
         char buffer[16384];
         ssize_t got;
-        while ((got = read(file.get(), buffer, sizeof buffer)) > 0 ||
-               (got < 0 && errno == EINTR)) {
+        while ((got = read(file.get(), buffer, sizeof buffer)) > 0 || (got < 0 && errno == EINTR)) {
             if (got > 0)
                 text.append(buffer, static_cast<std::size_t>(got));
         }
     }
-    return from_text(text);
+    return from_text(std::move(text));
 }
 
 std::string_view MimeTypes::content_type(std::string_view file_name) const {
@@ -135,10 +148,7 @@ std::string_view MimeTypes::content_type(std::string_view file_name) const {
     std::size_t dot = base.rfind('.');
     if (dot == std::string_view::npos || dot + 1 == base.size())
         return kDefaultType;
-    auto found = by_extension_.find(lowercase(base.substr(dot + 1)));
-    if (found == by_extension_.end())
-        return kDefaultType;
-    return header_values_[found->second];
+    return lookup(lowercase(base.substr(dot + 1)));
 }
 
 }  // namespace bulkhead::worker

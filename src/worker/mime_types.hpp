@@ -1,12 +1,9 @@
 #pragma once
 // File extension → Content-Type, from /etc/mime.types (Debian's media-types package).
 
-#include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <vector>
 
 namespace bulkhead::worker {
 
@@ -15,19 +12,21 @@ class MimeTypes {
     // Reads a mime.types file ("type ext1 ext2 ..." lines, '#' comments). A missing file leaves
     // only the built-in defaults (html, css, js, txt, png, ...).
     static MimeTypes load(const std::string& path = "/etc/mime.types");
-    static MimeTypes from_text(std::string_view text);
+    static MimeTypes from_text(std::string text);
 
     // "a/b/page.HTML" → "text/html"; unknown → "application/octet-stream".
     // Text types get "; charset=utf-8".
     std::string_view content_type(std::string_view file_name) const;
 
   private:
-    void add(std::string_view type, std::span<const std::string_view> extensions);
+    // The file is kept as read and searched for an extension the first time one is asked for:
+    // a worker starts on a site's first request, and parsing all of Debian's 60 KiB table then
+    // would cost that request more than the few searches a site's file types ever need. Only
+    // extensions found are remembered, so the table is bounded by the file.
+    std::string_view lookup(const std::string& extension) const;
 
-    // Read once per worker start, before the first request: each type's header value is made
-    // once and the extensions point at it, so the table costs few allocations.
-    std::vector<std::string> header_values_;
-    std::unordered_map<std::string, std::uint32_t> by_extension_;  // lowercased → index
+    std::string text_;
+    mutable std::unordered_map<std::string, std::string> found_;  // lowercased → header value
 };
 
 }  // namespace bulkhead::worker

@@ -367,6 +367,21 @@ def test_client_hello_split_over_two_records_still_routes(server, where):
     assert reply.status == 200 and reply.body == INDEX["beta"]
 
 
+def test_client_hello_with_a_change_cipher_spec_right_behind_it_still_routes(server):
+    """A client in TLS 1.3's middlebox-compatibility mode may send its dummy ChangeCipherSpec
+    in the same segment as the ClientHello (RFC 8446 D.4). The dispatcher reads the hello, not
+    what follows it; the worker's TLS library takes the rest."""
+    client = MemoryTls(server.ssl_context(), "beta.test")
+    hello = client.client_hello()
+    change_cipher_spec = bytes([20, 3, 3, 0, 1, 1])
+    with socket.create_connection(("127.0.0.1", server.tls_port), timeout=IO_TIMEOUT) as sock:
+        sock.sendall(hello + change_cipher_spec)
+        client.finish_handshake(sock)
+        reply = parse_one(client.exchange(sock, request_bytes(
+            "beta.test", "/index.html", headers=["Connection: close"])))
+    assert reply.status == 200 and reply.body == INDEX["beta"]
+
+
 # ---------------------------------------------------------------------------------------------
 # bad ClientHellos: closed without harm
 

@@ -19,7 +19,7 @@ constexpr std::string_view kSample =
     "   text/plain   txt text\n";
 
 TEST(MimeTypes, TypesFromText) {
-    MimeTypes types = MimeTypes::from_text(kSample);
+    MimeTypes types = MimeTypes::from_text(std::string(kSample));
     EXPECT_EQ(types.content_type("index.html"), "text/html; charset=utf-8");
     EXPECT_EQ(types.content_type("a/b/page.HTM"), "text/html; charset=utf-8");
     EXPECT_EQ(types.content_type("logo.png"), "image/png");
@@ -28,7 +28,7 @@ TEST(MimeTypes, TypesFromText) {
 }
 
 TEST(MimeTypes, CharsetForTextualTypes) {
-    MimeTypes types = MimeTypes::from_text(kSample);
+    MimeTypes types = MimeTypes::from_text(std::string(kSample));
     EXPECT_EQ(types.content_type("data.json"), "application/json; charset=utf-8");
     EXPECT_EQ(types.content_type("icon.svg"), "image/svg+xml; charset=utf-8");
     EXPECT_EQ(types.content_type("app.js"), "text/javascript; charset=utf-8");  // built in
@@ -36,17 +36,17 @@ TEST(MimeTypes, CharsetForTextualTypes) {
 }
 
 TEST(MimeTypes, FirstLineWins) {
-    MimeTypes types = MimeTypes::from_text(kSample);
+    MimeTypes types = MimeTypes::from_text(std::string(kSample));
     EXPECT_EQ(types.content_type("run.sh"), "application/x-sh");
 }
 
 TEST(MimeTypes, FileWinsOverBuiltIn) {
-    MimeTypes types = MimeTypes::from_text(kSample);
+    MimeTypes types = MimeTypes::from_text(std::string(kSample));
     EXPECT_EQ(types.content_type("style.css"), "application/x-custom");
 }
 
 TEST(MimeTypes, UnknownIsOctetStream) {
-    MimeTypes types = MimeTypes::from_text(kSample);
+    MimeTypes types = MimeTypes::from_text(std::string(kSample));
     EXPECT_EQ(types.content_type("archive.xyz"), "application/octet-stream");
     EXPECT_EQ(types.content_type("README"), "application/octet-stream");
     EXPECT_EQ(types.content_type("trailing."), "application/octet-stream");
@@ -55,7 +55,7 @@ TEST(MimeTypes, UnknownIsOctetStream) {
 }
 
 TEST(MimeTypes, LastDotOfLastSegment) {
-    MimeTypes types = MimeTypes::from_text(kSample);
+    MimeTypes types = MimeTypes::from_text(std::string(kSample));
     EXPECT_EQ(types.content_type("dir.png/archive.tar.html"), "text/html; charset=utf-8");
 }
 
