@@ -1,15 +1,12 @@
 // TOML text → validated Config: parse, read [server] and every [[site]], then the checks that
 // span sites. Exceptions stay inside; callers get every problem at once, sorted by line.
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <map>
 
-#include "base/unique_fd.hpp"
+#include "base/read_file.hpp"
 #include "config/sections.hpp"
 
 namespace bulkhead::config {
@@ -23,28 +20,6 @@ using detail::TableReader;
 
 constexpr SourcePosition kTopOfFile{1, 1};
 constexpr std::size_t kMaxFileBytes = 16 << 20;
-
-// The whole file into `text`; 0 or an errno value.
-int read_file(const std::string& path, std::string& text) {
-    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-        return errno;
-    }
-    char buffer[65536];
-    for (;;) {
-        ssize_t got = read(fd.get(), buffer, sizeof buffer);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got <= 0) {
-            return got < 0 ? errno : 0;
-        }
-        if (text.size() + static_cast<std::size_t>(got) > kMaxFileBytes) {
-            return EFBIG;
-        }
-        text.append(buffer, static_cast<std::size_t>(got));
-    }
-}
 
 std::vector<SiteRead> read_sites(const TableReader& top, const detail::ServerRead& server,
                                  const detail::Lookups& lookups, Problems& problems) {
@@ -222,7 +197,7 @@ Expected<Config, std::vector<Problem>> parse_config(std::string_view text, const
 Expected<Config, std::vector<Problem>> load_config_file(const std::string& path,
                                                         const Environment& environment) {
     std::string text;
-    if (int error = read_file(path, text); error != 0) {
+    if (int error = read_file(path, text, kMaxFileBytes); error != 0) {
         return unexpected(std::vector<Problem>{
             Problem{path, 0, 0,
                     std::string("cannot read the configuration file: ") + std::strerror(error) +

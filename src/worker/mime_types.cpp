@@ -1,17 +1,14 @@
 #include "worker/mime_types.hpp"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <utility>
 
-#include "base/unique_fd.hpp"
+#include "base/read_file.hpp"
 
 namespace bulkhead::worker {
 namespace {
 
 constexpr std::string_view kDefaultType = "application/octet-stream";
+constexpr std::size_t kMaxFileBytes = 4 << 20;  // Debian's is 60 KiB
 
 // Used when the system file is missing or lacks an entry: what a web site cannot do without.
 constexpr std::pair<std::string_view, std::string_view> kBuiltIn[] = {
@@ -127,19 +124,12 @@ std::string_view MimeTypes::lookup(const std::string& extension) const {
     return found_.emplace(extension, header_value(type)).first->second;
 }
 
-// Plain read(2): iostreams would set up locales first, which costs a cold worker more than
-// parsing the whole file.
+// Plain read(2) (base/read_file): iostreams would set up locales first, which costs a cold
+// worker more than the file itself. A missing or unreadable file leaves the built-in types.
 MimeTypes MimeTypes::load(const std::string& path) {
-    UniqueFd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
     std::string text;
-    if (file) {
-        char buffer[16384];
-        ssize_t got;
-        while ((got = read(file.get(), buffer, sizeof buffer)) > 0 || (got < 0 && errno == EINTR)) {
-            if (got > 0)
-                text.append(buffer, static_cast<std::size_t>(got));
-        }
-    }
+    if (read_file(path, text, kMaxFileBytes) != 0)
+        text.clear();
     return from_text(std::move(text));
 }
 
