@@ -80,10 +80,12 @@ Connection::Verdict Connection::start_stream(const proto::RequestHead& head, std
     set_deadline(monotonic_ms() + context_.site.header_timeout_ms);
     start_handler(route);
     // The client waits for this before it sends the body; only worth it once the handler runs.
+    // A script may already have printed its head while it was being started (a loaded machine
+    // schedules it first): nothing is sent before this returns, so the interim answer still
+    // goes in front.
     bool expect_continue = head.expect_continue && request_.has_body() && head.version_minor == 1;
-    if (expect_continue && responder_ && out_.empty() && !stream_.head_sent) {
-        out_ = "HTTP/1.1 100 Continue\r\n\r\n";
-    }
+    if (expect_continue && responder_ && out_sent_ == 0)
+        out_.insert(0, "HTTP/1.1 100 Continue\r\n\r\n");
     ++progress_;
     return Verdict::keep;
 }
