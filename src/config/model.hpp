@@ -55,6 +55,9 @@ struct ServerConfig {
     std::uint64_t max_body_bytes = 10 * 1024 * 1024;
     std::uint64_t shutdown_timeout_ms = 30'000;
     std::vector<std::string> proxy_protocol_from;  // addresses/CIDRs, validated
+    // Workers executed ahead of need, root and site-less until a site needs a new worker
+    // (master/standby.cpp); 0: every worker is started from scratch.
+    std::uint32_t standby_workers = 1;
 
     bool operator==(const ServerConfig&) const = default;
 };

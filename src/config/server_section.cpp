@@ -9,6 +9,8 @@ namespace bulkhead::config::detail {
 namespace {
 
 constexpr std::uint64_t kHour = 3'600'000;
+// More would hold root processes for nothing: a cold start takes one, and it is replaced at once.
+constexpr std::int64_t kMaxStandbyWorkers = 8;
 
 struct Listener {
     ListenAddress address;
@@ -219,6 +221,8 @@ void read_limits(const TableReader& server, ServerConfig& config) {
     set(config.shutdown_timeout_ms, server.duration("shutdown_timeout", 0, 24 * kHour));
     set(config.max_header_bytes, server.size("max_header_bytes", 1024, 1024 * 1024));
     set(config.max_body_bytes, server.size("max_body_bytes", 0, kMaxBodyBytes));
+    if (auto standbys = server.integer("standby_workers", 0, kMaxStandbyWorkers))
+        config.standby_workers = static_cast<std::uint32_t>(*standbys);
 }
 
 void read_proxy_protocol(const TableReader& server, ServerConfig& config) {
@@ -241,7 +245,7 @@ ServerRead read_server(const TableReader& server, const Lookups& lookups) {
     server.reject_unknown_keys({"listen", "tls_listen", "user", "group", "state_dir", "log_dir",
                                 "min_site_uid", "min_site_gid", "unknown_host", "header_timeout",
                                 "keepalive_timeout", "max_header_bytes", "max_body_bytes",
-                                "shutdown_timeout", "proxy_protocol_from"});
+                                "shutdown_timeout", "proxy_protocol_from", "standby_workers"});
     ServerRead read;
     read.position = server.position();
     read_all_listeners(server, read.config);

@@ -6,9 +6,9 @@
 namespace bulkhead::confine {
 
 Expected<void, RunFailure> run_steps(std::span<const Step> steps, const Plan& plan) {
-    for (const Step& step : steps) {
-        StepResult result = step.apply(plan);
-        if (!result) return unexpected(RunFailure{step.name, result.error()});
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        StepResult result = steps[i].apply(plan);
+        if (!result) return unexpected(RunFailure{i, steps[i].name, result.error()});
     }
     return {};
 }

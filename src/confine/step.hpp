@@ -84,10 +84,18 @@ struct Step {
 
 // Runs the steps in order; stops at the first failure and says which step failed.
 struct RunFailure {
+    std::size_t index = 0;  // of the failed step in the list
     const char* step = "";
     StepError error;
 };
 Expected<void, RunFailure> run_steps(std::span<const Step> steps, const Plan& plan);
+
+// A process that fails step i of its list exits with kStepFailureExitBase + i, after writing
+// the reason to its stderr, so that the master can name the step from the exit status alone.
+inline constexpr int kStepFailureExitBase = 100;
+
+// Steps 1–6 for a worker, in order (worker_steps.cpp).
+std::span<const Step> worker_site_steps();
 
 // The steps, one per file.
 StepResult apply_descriptors(const Plan& plan);     // descriptors.cpp: layout, close the rest,

@@ -10,6 +10,13 @@
 // its TLS key travels as a descriptor to this site's workers alone. The worker sends nothing on
 // this channel. After ready only log_file (SIGUSR1: logs reopened) and ticket_key (rotation).
 // Graceful stop is SIGTERM; the master never reads from a worker.
+//
+// A standby worker (server.standby_workers) was executed before any site needed it, still
+// root, with nothing but this channel. It is given a site by standby_cgroup messages (the
+// cgroup.procs files to join), three standby_descriptor messages (its error log, its end of
+// dispatcher_worker, its access log) and standby_plan, which ends the assignment. It then
+// applies the same confinement steps a freshly started worker's child applies before exec
+// (confine/worker_steps.cpp), and from settings on it is an ordinary worker.
 
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +42,9 @@ enum class MasterWorkerType : std::uint16_t {
                    // opened by the master (the key may be readable by root only) [descriptor]
     ticket_key,    // master → worker: the site's newest session-ticket key; before ready and
                    // again at every rotation. The worker keeps the newest few for resumption.
+    standby_cgroup,      // master → standby: one cgroup.procs file of the site to join
+    standby_descriptor,  // master → standby: a descriptor of its site's layout  [descriptor]
+    standby_plan,        // master → standby: identity, limits and /tmp; ends the assignment
     end_,
 };
 
@@ -181,6 +191,48 @@ struct WorkerTicketKey {
     std::uint8_t hmac_key[32] = {};
 };
 
+struct StandbyCgroup {
+    static constexpr auto kType = MasterWorkerType::standby_cgroup;
+    static constexpr bool kTakesFd = false;
+    MasterWorkerType type = kType;
+    char procs[4096] = {};  // absolute path of a cgroup.procs file
+};
+
+// Where a standby puts each descriptor it is given (ipc/fd_numbers.hpp).
+enum class StandbyDescriptor : std::uint16_t { error_log = 1, dispatcher_channel = 2, access_log = 3 };
+
+struct StandbyDescriptorMessage {
+    static constexpr auto kType = MasterWorkerType::standby_descriptor;
+    static constexpr bool kTakesFd = true;
+    MasterWorkerType type = kType;
+    StandbyDescriptor which = StandbyDescriptor::error_log;
+};
+
+// The rest of the confinement plan the master would have applied before exec.
+struct StandbyPlan {
+    static constexpr auto kType = MasterWorkerType::standby_plan;
+    static constexpr bool kTakesFd = false;
+    static constexpr std::size_t kMaxLimits = 4;
+    struct Limit {
+        std::uint32_t resource = 0;  // RLIMIT_*
+        std::uint32_t reserved = 0;
+        std::uint64_t soft = 0;
+        std::uint64_t hard = 0;
+    };
+    MasterWorkerType type = kType;
+    std::uint16_t limit_count = 0;
+    std::uint32_t protocol = 0;  // ipc::protocol_fingerprint() of the master
+    std::uint32_t uid = 0;
+    std::uint32_t gid = 0;
+    std::uint32_t min_uid = 1;
+    std::uint32_t min_gid = 1;
+    Limit limits[kMaxLimits] = {};
+    char private_tmp[4096] = {};  // bind-mounted over /tmp in the site's mount namespace
+};
+
+static_assert(sizeof(StandbyCgroup) == 4098);
+static_assert(sizeof(StandbyDescriptorMessage) == 4);
+static_assert(sizeof(StandbyPlan) == 4216);
 static_assert(sizeof(WorkerTls) == 780);
 static_assert(sizeof(WorkerTlsFile) == 4);
 static_assert(sizeof(WorkerTicketKey) == 82);

@@ -32,7 +32,8 @@ consteval std::uint32_t protocol_fingerprint() {
           sizeof(WorkerArgument),     sizeof(WorkerReady),     sizeof(WorkerConfinement),
           sizeof(WorkerLogFile),      sizeof(WorkerTls),       sizeof(WorkerTlsFile),
           sizeof(WorkerTicketKey),    sizeof(Handoff),         sizeof(Handback),
-          sizeof(WorkerLoad)}) {
+          sizeof(WorkerLoad),         sizeof(StandbyCgroup),   sizeof(StandbyDescriptorMessage),
+          sizeof(StandbyPlan)}) {
         mix(size);
     }
     return hash;

@@ -7,18 +7,6 @@
 namespace bulkhead::master {
 namespace {
 
-// A worker is confined before exec down to its identity (steps 1–6 of DESIGN.md); the worker
-// applies Landlock and seccomp itself (worker/confinement.cpp), before it reads any input.
-constexpr confine::Step kWorkerSteps[] = {
-    {"descriptors", confine::apply_descriptors},
-    {"cgroup", confine::apply_cgroup},
-    {"namespaces", confine::apply_namespaces},  // mounts need root: before identity
-    {"resource limits", confine::apply_resource_limits},
-    {"bounding set", confine::apply_bounding_set},  // needs CAP_SETPCAP: before identity
-    {"identity", confine::apply_identity},
-    {"capabilities", confine::apply_capabilities},
-};
-
 // The dispatcher needs root after exec for one thing, chroot into its jail, so it drops its
 // identity itself (dispatcher/confinement.cpp) before reading any network input.
 constexpr confine::Step kDispatcherSteps[] = {
@@ -26,10 +14,20 @@ constexpr confine::Step kDispatcherSteps[] = {
     {"resource limits", confine::apply_resource_limits},
 };
 
+// A standby worker is executed before any site needs it. It keeps root until it is given a
+// site, because it then applies the worker's steps itself (worker/standby.cpp); until then it
+// has nothing to lose: no site, no client, only its channel to the master and the server log.
+constexpr confine::Step kStandbySteps[] = {
+    {"descriptors", confine::apply_descriptors},
+    {"resource limits", confine::apply_resource_limits},
+};
+
 std::vector<confine::DescriptorMove> layout(const RoleDescriptors& d, bool worker) {
-    std::vector<confine::DescriptorMove> moves = {
-        {d.null_device, 0}, {d.null_device, 1}, {d.log, 2}, {d.master_channel, ipc::fds::kWorkerMaster},
-        {d.executable, ipc::fds::kExecutable, true}};
+    std::vector<confine::DescriptorMove> moves = {{d.null_device, 0},
+                                                  {d.null_device, 1},
+                                                  {d.log, 2},
+                                                  {d.master_channel, ipc::fds::kWorkerMaster},
+                                                  {d.executable, ipc::fds::kExecutable, true}};
     if (worker) {
         moves.push_back({d.dispatcher_channel, ipc::fds::kWorkerDispatcher});
         moves.push_back({d.access_log, ipc::fds::kWorkerAccessLog});
@@ -39,8 +37,15 @@ std::vector<confine::DescriptorMove> layout(const RoleDescriptors& d, bool worke
 
 }  // namespace
 
-std::span<const confine::Step> worker_pre_exec_steps() { return kWorkerSteps; }
-std::span<const confine::Step> dispatcher_pre_exec_steps() { return kDispatcherSteps; }
+std::span<const confine::Step> worker_pre_exec_steps() {
+    return confine::worker_site_steps();
+}
+std::span<const confine::Step> dispatcher_pre_exec_steps() {
+    return kDispatcherSteps;
+}
+std::span<const confine::Step> standby_pre_exec_steps() {
+    return kStandbySteps;
+}
 
 std::string site_tmp_dir(const config::Config& config, const config::SiteConfig& site) {
     return config.server.state_dir + "/sites/" + site.name + "/tmp";
@@ -53,13 +58,13 @@ SpawnRequest worker_spawn_request(const config::Config& config, const config::Si
     request.executable = executable;
     request.executable_fd = descriptors.executable;
     request.process_name = "bulkhead-worker";
-    request.steps = kWorkerSteps;
+    request.steps = confine::worker_site_steps();
     confine::Plan& plan = request.plan;
     plan.who = "worker of site " + site.name;
     plan.descriptors = layout(descriptors, true);
     plan.limits = {
-        {RLIMIT_CORE, 0, 0},              // a core dump would hold request data and keys
-        {RLIMIT_NOFILE, 65536, 65536},    // one descriptor per connection and file
+        {RLIMIT_CORE, 0, 0},            // a core dump would hold request data and keys
+        {RLIMIT_NOFILE, 65536, 65536},  // one descriptor per connection and file
     };
     if (site.limits.pids) {
         // Per uid, so it counts every process of the site: the last line behind pids.max.
@@ -73,6 +78,21 @@ SpawnRequest worker_spawn_request(const config::Config& config, const config::Si
     plan.gid = site.gid;
     plan.min_uid = config.server.min_site_uid;
     plan.min_gid = config.server.min_site_gid;
+    return request;
+}
+
+SpawnRequest standby_spawn_request(const std::string& executable,
+                                   const RoleDescriptors& descriptors) {
+    SpawnRequest request;
+    request.executable = executable;
+    request.executable_fd = descriptors.executable;
+    request.process_name = "bulkhead-worker";
+    request.argument = "standby";
+    request.steps = kStandbySteps;
+    confine::Plan& plan = request.plan;
+    plan.who = "standby worker";
+    plan.descriptors = layout(descriptors, false);
+    plan.limits = {{RLIMIT_CORE, 0, 0}};
     return request;
 }
 

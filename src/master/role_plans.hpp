@@ -23,6 +23,7 @@ struct RoleDescriptors {
 
 std::span<const confine::Step> worker_pre_exec_steps();
 std::span<const confine::Step> dispatcher_pre_exec_steps();
+std::span<const confine::Step> standby_pre_exec_steps();
 
 // <state_dir>/sites/<name>/tmp: mounted over /tmp in the site's mount namespace.
 std::string site_tmp_dir(const config::Config& config, const config::SiteConfig& site);
@@ -30,6 +31,10 @@ std::string site_tmp_dir(const config::Config& config, const config::SiteConfig&
 SpawnRequest worker_spawn_request(const config::Config& config, const config::SiteConfig& site,
                                   const std::string& executable, const RoleDescriptors& descriptors,
                                   const std::vector<std::string>& cgroup_procs);
+// A worker executed ahead of need, given a site later (server.standby_workers). Its log until
+// then is the server log; `descriptors` fills null_device, log, master_channel and executable.
+SpawnRequest standby_spawn_request(const std::string& executable,
+                                   const RoleDescriptors& descriptors);
 SpawnRequest dispatcher_spawn_request(const config::Config& config, const std::string& executable,
                                       const RoleDescriptors& descriptors);
 

@@ -41,7 +41,8 @@ std::vector<std::string> role_environment() {
     for (std::string& entry : environment) envp.push_back(entry.data());
     envp.push_back(nullptr);
     std::string name = request.process_name;
-    char* argv[] = {name.data(), nullptr};
+    std::string argument = request.argument;
+    char* argv[] = {name.data(), argument.empty() ? nullptr : argument.data(), nullptr};
     execveat(ipc::fds::kExecutable, "", argv, envp.data(), AT_EMPTY_PATH);
     std::string line = "bulkhead: " + request.plan.who + ": exec " + request.executable + ": " +
                        strerror(errno) + "\n";

@@ -17,13 +17,14 @@ namespace bulkhead::master {
 
 // A child that fails step i exits with kStepFailureBase + i, after writing the reason to its
 // stderr; a failed exec exits with kExecFailure.
-inline constexpr int kStepFailureBase = 100;
+inline constexpr int kStepFailureBase = confine::kStepFailureExitBase;
 inline constexpr int kExecFailure = 127;
 
 struct SpawnRequest {
     std::string executable;               // absolute path of the role's executable, for messages
     int executable_fd = -1;               // O_PATH descriptor of it; placed at fds::kExecutable
     std::string process_name;             // argv[0], shown by ps: "bulkhead-worker"
+    std::string argument;                 // argv[1] if not empty: "standby"
     confine::Plan plan;
     std::span<const confine::Step> steps;  // pre-exec steps, in order
 };

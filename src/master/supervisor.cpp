@@ -81,6 +81,7 @@ int Supervisor::run() {
     }
     start_dispatcher(dispatcher_slot());
     log::info("started ", sites_.size(), " site(s), ", slots_.size() - 1, " worker(s)");
+    keep_standbys();
     epoll_event events[16];
     while (!done_) {
         int ready = epoll_.wait(events, next_timeout_ms());
@@ -95,6 +96,7 @@ int Supervisor::run() {
             advance_stop();
         } else {
             restart_due();
+            keep_standbys();
             advance_retirement();
             rotate_ticket_keys();
         }
@@ -128,17 +130,26 @@ void Supervisor::start_worker(Slot& slot) {
     RoleDescriptors descriptors{null_device_.get(),     site.logs.error.get(),
                                 control->second.get(),  traffic->second.get(),
                                 site.logs.access.get(), executables_.worker_fd.get()};
-    SpawnRequest request = worker_spawn_request(config_, *site.config, executables_.worker,
-                                                descriptors, site.cgroup.procs_files);
-    auto pid = spawn_role(request);
-    if (!pid)
-        throw std::runtime_error("cannot start a worker of " + site.config->name + ": " +
-                                 pid.error());
-    slot.pid = *pid;
+    const char* how = "";
+    if (std::optional<Standby> standby = take_standby();
+        standby && assign_standby(*standby, site, descriptors)) {
+        slot.pid = standby->pid;
+        slot.channel = std::move(standby->channel);
+        how = " from a standby";
+    } else {
+        SpawnRequest request = worker_spawn_request(config_, *site.config, executables_.worker,
+                                                    descriptors, site.cgroup.procs_files);
+        auto pid = spawn_role(request);
+        if (!pid)
+            throw std::runtime_error("cannot start a worker of " + site.config->name + ": " +
+                                     pid.error());
+        slot.pid = *pid;
+        slot.channel = std::move(control->first);
+    }
     slot.started = monotonic_ms();
-    slot.channel = std::move(control->first);
     slot.dispatcher_end = std::move(traffic->first);
-    log::info("started ", describe(slot), " as pid ", slot.pid, " (uid ", site.config->uid, ")");
+    log::info("started ", describe(slot), " as pid ", slot.pid, " (uid ", site.config->uid, ")",
+              how);
     send_worker_intake(slot);
     attach_to_dispatcher(slot);
 }
@@ -179,6 +190,7 @@ void Supervisor::on_signal() {
                 break;
             case SIGQUIT:
                 log::info("SIGQUIT: stopping at once");
+                stop_standbys();
                 for (Slot& slot : slots_) {
                     if (slot.pid > 0)
                         kill(slot.pid, SIGKILL);
@@ -205,6 +217,8 @@ void Supervisor::reap_children() {
             return;
         if (Slot* slot = slot_by_pid(pid))
             on_exit(*slot, status);
+        else
+            on_standby_exit(pid, status);
     }
 }
 
@@ -273,6 +287,8 @@ int Supervisor::next_timeout_ms() const {
         if (slot.pid == 0 && !stopping_)
             next = std::min(next, slot.restart_at);
     }
+    if (!stopping_ && waiting_standbys() < config_.server.standby_workers)
+        next = std::min(next, standby_retry_at_);
     return static_cast<int>(std::clamp<Millis>(next - now, 0, 1000));
 }
 

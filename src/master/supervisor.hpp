@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "master/cgroups.hpp"
 #include "master/filesystem.hpp"
 #include "master/listeners.hpp"
+#include "master/role_plans.hpp"
 #include "master/ticket_keys.hpp"
 
 namespace bulkhead::master {
@@ -76,6 +78,13 @@ class Supervisor {
         SiteCgroup cgroup;
     };
 
+    // A worker executed ahead of need, root and site-less until given a site (standby.cpp).
+    struct Standby {
+        pid_t pid = 0;
+        UniqueFd channel;     // the master's end of master_worker
+        bool killed = false;  // sent SIGKILL (stop, or fewer wanted); waiting to be reaped
+    };
+
     void start_worker(Slot& slot);
     void start_dispatcher(Slot& slot);
     void send_worker_intake(const Slot& slot);
@@ -98,6 +107,14 @@ class Supervisor {
     void grow_pool(std::uint32_t site_id);
     void shrink_pool(std::uint32_t worker_id);
     std::uint32_t live_workers(std::uint32_t site_id) const;
+    void keep_standbys();  // standby.cpp
+    bool start_standby();
+    std::optional<Standby> take_standby();
+    bool assign_standby(const Standby& standby, const SiteRuntime& site,
+                        const RoleDescriptors& descriptors);
+    bool on_standby_exit(pid_t pid, int wait_status);
+    void stop_standbys();
+    std::size_t waiting_standbys() const;
     void begin_stop();
     void advance_stop();
     int next_timeout_ms() const;
@@ -124,6 +141,9 @@ class Supervisor {
     bool done_ = false;
     int exit_status_ = 0;
     std::vector<SiteCgroup> retired_cgroups_;
+    std::vector<Standby> standbys_;
+    Millis standby_retry_at_ = 0;
+    unsigned standby_failures_ = 0;  // died unasked in a row, for back-off
 };
 
 }  // namespace bulkhead::master

@@ -1,6 +1,10 @@
 // bulkhead-worker: executed by the master's child after it has confined itself to the site
 // (descriptors, limits, identity, capabilities: confine/). Receives its site's settings,
 // re-checks that it holds no privilege, opens its document root, and serves.
+//
+// `bulkhead-worker standby` is executed ahead of need instead, still root, and waits for the
+// master to give it a site; it then applies the same steps itself (standby.hpp) and goes on
+// as above.
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -10,6 +14,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
 
 #include "base/log.hpp"
 #include "base/signals.hpp"
@@ -19,6 +26,7 @@
 #include "worker/confinement.hpp"
 #include "worker/intake.hpp"
 #include "worker/mime_types.hpp"
+#include "worker/standby.hpp"
 #include "worker/static_files.hpp"
 #include "worker/tls_context.hpp"
 #include "worker/worker_loop.hpp"
@@ -43,18 +51,35 @@ bool post_exec_checks() {
     return verified.has_value();
 }
 
+[[noreturn]] void refuse_to_run_by_hand() {
+    std::fprintf(stderr,
+                 "bulkhead-worker is started by the bulkhead master; do not run it by hand\n");
+    std::exit(2);
+}
+
 }  // namespace
 
-int main(int argc, char**) {
+int main(int argc, char** argv) {
+    bool standby = argc == 2 && std::string_view(argv[1]) == "standby";
+    if (standby) {
+        // A standby holds nothing, so a stop signal may end it at once while it waits.
+        log::set_role("standby worker");
+        if (!is_socket(ipc::fds::kWorkerMaster))
+            refuse_to_run_by_hand();
+        if (auto assigned = worker::become_site_worker(ipc::fds::kWorkerMaster); !assigned) {
+            log::error(assigned.error().message);
+            return assigned.error().exit_status;
+        }
+        // From here on it is a worker like any other, and ps shows it as one.
+        std::memset(argv[1], 0, std::strlen(argv[1]));
+    } else if (argc != 1) {
+        refuse_to_run_by_hand();
+    }
     // Until the loop's signalfd exists, a stop signal must wait rather than kill us mid-start.
     block_into_signalfd({SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGPIPE});
     log::set_role("worker");
-    if (argc != 1 || !is_socket(ipc::fds::kWorkerMaster) ||
-        !is_socket(ipc::fds::kWorkerDispatcher)) {
-        std::fprintf(stderr,
-                     "bulkhead-worker is started by the bulkhead master; do not run it by hand\n");
-        return 2;
-    }
+    if (!is_socket(ipc::fds::kWorkerMaster) || !is_socket(ipc::fds::kWorkerDispatcher))
+        refuse_to_run_by_hand();
     if (!post_exec_checks())
         return 4;
     // Nothing this worker starts (CGI scripts, FastCGI applications) may inherit its channels

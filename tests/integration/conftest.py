@@ -235,14 +235,19 @@ def pid_alive(pid: int) -> bool:
 
 def wait_until_executed(pid: int, timeout: float = 5.0) -> None:
     """A role's process is forked by the master and confines itself before exec: until its
-    exec its name is still the master's ("bulkhead") and its ids may still be root's. Waits
-    (bounded) until it runs its own executable; the caller then checks what it runs as."""
+    exec its name is still the master's ("bulkhead") and its ids may still be root's. A worker
+    that was a standby (`bulkhead-worker standby`) confines itself after it is given its site
+    and then clears the word "standby" from its command line. Waits (bounded) until either is
+    done; the caller then checks what it runs as."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             with open(f"/proc/{pid}/comm") as comm:
-                if comm.read().strip() != "bulkhead":
-                    return
+                executed = comm.read().strip() != "bulkhead"
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                standby = b"\0standby\0" in cmdline.read()
+            if executed and not standby:
+                return
         except (FileNotFoundError, ProcessLookupError):
             return
         time.sleep(0.02)
@@ -585,6 +590,19 @@ class BulkheadServer:
             pid = int(match.group(2))
             self.seen_pids.add(pid)
             if (site is None or match.group(1) == site) and pid in children and pid_alive(pid):
+                pids.append(pid)
+        return pids
+
+    def standby_pids(self) -> list:
+        """Live standby workers: started as standbys and not (yet) given to a site."""
+        children = set(proc_children(self.master_pid))
+        assigned = {int(m) for m in re.findall(r"started worker \d+ of site \S+ as pid (\d+)",
+                                               self.log)}
+        pids = []
+        for match in re.finditer(r"started standby worker as pid (\d+)", self.log):
+            pid = int(match.group(1))
+            self.seen_pids.add(pid)
+            if pid not in assigned and pid in children and pid_alive(pid):
                 pids.append(pid)
         return pids
 

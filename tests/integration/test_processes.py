@@ -32,7 +32,9 @@ def test_process_tree_is_master_dispatcher_and_configured_workers(server):
     alpha, beta = server.worker_pids("alpha"), server.worker_pids("beta")
     assert len(alpha) == 2, f"alpha has workers.min = 2: {alpha}\n{server.log}"
     assert len(beta) == 1, f"beta has the default minimum of one worker: {beta}"
-    assert children == set(alpha) | set(beta) | {server.dispatcher_pid}
+    standbys = server.standby_pids()
+    assert len(standbys) == 1, f"server.standby_workers is 1 by default: {standbys}"
+    assert children == set(alpha) | set(beta) | {server.dispatcher_pid} | set(standbys)
     assert proc_status(server.master_pid)["Uid"].split()[0] == "0"
 
 
@@ -59,9 +61,11 @@ def test_dispatcher_runs_as_its_user_in_an_empty_jail(server):
 
 
 def test_each_role_runs_under_its_own_uid_and_no_child_is_root(server):
-    """The master's children run as the dispatcher's user or a site's user, never root."""
+    """The master's children run as the dispatcher's user or a site's user, never root; the
+    one exception is a standby worker, which has no site and holds nothing (test_standby.py)."""
     uids = {}
-    for pid in server.all_children():
+    standbys = set(server.standby_pids())
+    for pid in set(server.all_children()) - standbys:
         wait_until_executed(pid)
         uids.setdefault(proc_status(pid)["Uid"].split()[0], []).append(pid)
     assert set(uids) == {str(DISPATCHER_UID), str(ALPHA_UID), str(BETA_UID)}
@@ -201,7 +205,7 @@ def test_sigterm_stops_gracefully_with_exit_0_and_no_process_left(make_server):
     srv = make_server()
     assert srv.get("alpha.test").status == 200
     pids = set(srv.all_children()) | {srv.master_pid}
-    assert len(pids) == 5
+    assert len(pids) == 6  # master, dispatcher, 3 workers, 1 standby
     started = time.monotonic()
     code = srv.stop(signal.SIGTERM)
     assert code == 0, f"exit status {code} after SIGTERM:\n{srv.log}"

@@ -39,8 +39,9 @@ def dechunk(data: bytes) -> bytes:
 class Tenant:
     """A running server whose alpha site carries attack.cgi."""
 
-    def __init__(self, server: BulkheadServer):
+    def __init__(self, server: BulkheadServer, started: str):
         self.server = server
+        self.started = started  # how alpha's workers start: "fresh" or "standby"
         self.beta_public = server.beta_root / "public.txt"
         self.beta_private = server.beta_root / "private.txt"
 
@@ -59,13 +60,18 @@ class Tenant:
         assert reply.status == 200 and b"beta public" in reply.body
 
 
-@pytest.fixture(scope="module")
-def tenant():
+# Every attack runs against a worker the master's child confined before exec ("fresh") and
+# against one that was a standby and confined itself when it was given the site ("standby").
+@pytest.fixture(scope="module", params=["fresh", "standby"])
+def tenant(request):
     require_root_and_binaries()
     if not Path("/usr/bin/python3").exists():
         pytest.skip("needs /usr/bin/python3 for the attack script")
+    # On demand, the first request takes the standby; at start-up, workers start afresh.
+    alpha_workers = {"min": 0, "max": 1} if request.param == "standby" else {"min": 1, "max": 1}
     server = BulkheadServer(
-        alpha_options={"cgi": {"extensions": [".cgi"], "timeout": "30s"},
+        alpha_options={"workers": alpha_workers,
+                       "cgi": {"extensions": [".cgi"], "timeout": "30s"},
                        "limits": {"pids": 48, "memory": "256M"},
                        "network": {"tcp_connect": [9]}},  # the discard port: nothing else
         beta_options={"workers": {"min": 1, "max": 1}},
@@ -80,6 +86,6 @@ def tenant():
         os.chown(path, BETA_UID, BETA_UID)
         os.chmod(path, mode)
     server.start()
-    yield Tenant(server)
+    yield Tenant(server, request.param)
     server.stop()
     server.cleanup()

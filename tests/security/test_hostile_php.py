@@ -34,13 +34,15 @@ class PhpTenant:
         return outcome
 
 
-@pytest.fixture(scope="module")
-def php():
+# As in conftest.tenant: alpha's worker confined before exec, and one that was a standby.
+@pytest.fixture(scope="module", params=["fresh", "standby"])
+def php(request):
     require_root_and_binaries()
     if not Path("/usr/bin/php-cgi").exists():
         pytest.skip("needs php-cgi (Debian package php-cgi; make test installs it)")
+    alpha_workers = {"min": 0, "max": 1} if request.param == "standby" else {"min": 1, "max": 1}
     server = BulkheadServer(
-        alpha_options={"fastcgi": {"extensions": [".php"], "command": ["/usr/bin/php-cgi"],
+        alpha_options={"workers": alpha_workers, "fastcgi": {"extensions": [".php"], "command": ["/usr/bin/php-cgi"],
                                    "processes": 1}},
         prefix="bulkhead-sec-php-")
     shutil.copy(ATTACK, server.alpha_root / "attack.php")

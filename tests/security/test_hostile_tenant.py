@@ -2,6 +2,8 @@
 Each test names the attack it tries."""
 
 import json
+import re
+import time
 
 import pytest
 
@@ -75,10 +77,29 @@ def test_cannot_read_other_sites_logs(tenant):
     refused(tenant, "read", tenant.server.log_dir / "beta.access.log")
 
 
+def test_the_attacking_worker_started_the_way_the_fixture_says(tenant):
+    """Guards the parametrisation: "standby" attacks must hit a worker that was a standby."""
+    tenant.attack("read", tenant.server.alpha_root / "index.html")
+    starts = re.findall(r"started worker \d+ of site alpha as pid \d+ \(uid \d+\)( from a standby)?",
+                        tenant.server.log)
+    assert starts, tenant.server.log
+    assert all(bool(s) == (tenant.started == "standby") for s in starts), starts
+
+
 # -- other processes -------------------------------------------------------------------------
 
 def beta_worker(tenant):
     return tenant.server.worker_pids("beta")[0]
+
+
+def standby_worker(tenant):
+    """A standby worker: root, and waiting for a site (a new one replaces a taken one)."""
+    deadline = time.monotonic() + 10
+    while not tenant.server.standby_pids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pids = tenant.server.standby_pids()
+    assert pids, f"no standby worker:\n{tenant.server.log}"
+    return pids[0]
 
 
 @pytest.mark.parametrize("entry", ["root", "cwd", "environ"])
@@ -99,17 +120,26 @@ def test_cannot_see_other_sites_or_bulkhead_processes(tenant):
     refused(tenant, "see_processes")
 
 
-@pytest.mark.parametrize("whom", ["beta worker", "dispatcher", "master"])
+def test_cannot_read_standby_worker_environment(tenant):
+    refused(tenant, "read", f"/proc/{standby_worker(tenant)}/environ")
+
+
+def process_of(tenant, whom):
+    if whom == "beta worker":
+        return beta_worker(tenant)
+    if whom == "standby worker":
+        return standby_worker(tenant)
+    return {"dispatcher": tenant.server.dispatcher_pid, "master": tenant.server.master_pid}[whom]
+
+
+@pytest.mark.parametrize("whom", ["beta worker", "standby worker", "dispatcher", "master"])
 def test_cannot_kill(tenant, whom):
-    pid = {"beta worker": beta_worker(tenant), "dispatcher": tenant.server.dispatcher_pid,
-           "master": tenant.server.master_pid}[whom]
-    refused(tenant, "kill", pid)
+    refused(tenant, "kill", process_of(tenant, whom))
 
 
-@pytest.mark.parametrize("whom", ["beta worker", "master"])
+@pytest.mark.parametrize("whom", ["beta worker", "standby worker", "master"])
 def test_cannot_ptrace(tenant, whom):
-    pid = beta_worker(tenant) if whom == "beta worker" else tenant.server.master_pid
-    refused(tenant, "ptrace_attach", pid)
+    refused(tenant, "ptrace_attach", process_of(tenant, whom))
 
 
 def test_inherits_no_server_descriptors(tenant):

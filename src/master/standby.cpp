@@ -1,0 +1,173 @@
+// Standby workers (server.standby_workers): the master keeps a few workers executed ahead of
+// need, so that a site whose pool grows (a cold site's first request above all) does not wait
+// for fork, exec and the dynamic loader, which are most of a cold start on a slow host
+// (docs/benchmarks.md). A standby is root and site-less: it holds only its channel to the
+// master, /dev/null and the server log, and reads nothing but this channel. Given a site, it
+// applies the same confinement steps a freshly started worker's child applies before exec
+// (confine::worker_site_steps), from the same plan (role_plans.cpp), and then it is an ordinary
+// worker: it verifies itself and receives its site's settings like any other.
+
+#include <errno.h>
+#include <signal.h>
+
+#include <algorithm>
+
+#include "base/log.hpp"
+#include "ipc/channel.hpp"
+#include "ipc/master_worker.hpp"
+#include "ipc/protocol.hpp"
+#include "master/role_plans.hpp"
+#include "master/spawn.hpp"
+#include "master/supervisor.hpp"
+
+namespace bulkhead::master {
+namespace {
+
+constexpr int kSendTimeoutMs = 5000;
+constexpr Millis kStandbyRetryMs = 1000;  // after a standby could not be started or died
+constexpr Millis kMaxStandbyRetryMs = 60'000;
+
+template <typename Message>
+bool send(int channel, const Message& message, int fd = -1) {
+    return ipc::send_datagram_waiting(channel, ipc::bytes_of(message), fd, kSendTimeoutMs)
+        .has_value();
+}
+
+// The part of a worker's confinement plan the standby applies itself, as messages.
+bool send_plan(int channel, const confine::Plan& plan) {
+    for (const std::string& procs : plan.cgroup_procs) {
+        ipc::StandbyCgroup message;
+        if (!ipc::set_text(message.procs, procs) || !send(channel, message))
+            return false;
+    }
+    ipc::StandbyPlan message;
+    if (plan.limits.size() > ipc::StandbyPlan::kMaxLimits ||
+        !ipc::set_text(message.private_tmp, plan.namespaces.private_tmp)) {
+        return false;
+    }
+    message.protocol = ipc::protocol_fingerprint();
+    message.uid = plan.uid;
+    message.gid = plan.gid;
+    message.min_uid = plan.min_uid;
+    message.min_gid = plan.min_gid;
+    message.limit_count = static_cast<std::uint16_t>(plan.limits.size());
+    for (std::size_t i = 0; i < plan.limits.size(); ++i) {
+        message.limits[i].resource = static_cast<std::uint32_t>(plan.limits[i].resource);
+        message.limits[i].soft = plan.limits[i].soft;
+        message.limits[i].hard = plan.limits[i].hard;
+    }
+    return send(channel, message);
+}
+
+bool send_descriptor(int channel, ipc::StandbyDescriptor which, int fd) {
+    ipc::StandbyDescriptorMessage message;
+    message.which = which;
+    return send(channel, message, fd);
+}
+
+}  // namespace
+
+std::size_t Supervisor::waiting_standbys() const {
+    return static_cast<std::size_t>(std::count_if(standbys_.begin(), standbys_.end(),
+                                                  [](const Standby& s) { return !s.killed; }));
+}
+
+void Supervisor::keep_standbys() {
+    std::size_t wanted = config_.server.standby_workers;
+    for (auto standby = standbys_.rbegin(); standby != standbys_.rend(); ++standby) {
+        if (waiting_standbys() <= wanted)
+            break;
+        if (!standby->killed) {
+            kill(standby->pid, SIGKILL);  // it holds nothing: no need to be gentle
+            standby->killed = true;
+        }
+    }
+    if (monotonic_ms() < standby_retry_at_)
+        return;
+    while (waiting_standbys() < wanted) {
+        if (!start_standby()) {
+            standby_retry_at_ = monotonic_ms() + kStandbyRetryMs;
+            return;
+        }
+    }
+}
+
+bool Supervisor::start_standby() {
+    auto control = ipc::make_channel_pair();
+    if (!control) {
+        log::error("cannot start a standby worker: socketpair: ", log::errno_text(errno));
+        return false;
+    }
+    RoleDescriptors descriptors;
+    descriptors.null_device = null_device_.get();
+    descriptors.log = STDERR_FILENO;
+    descriptors.master_channel = control->second.get();
+    descriptors.executable = executables_.worker_fd.get();
+    auto pid = spawn_role(standby_spawn_request(executables_.worker, descriptors));
+    if (!pid) {
+        log::error("cannot start a standby worker: ", pid.error());
+        return false;
+    }
+    standbys_.push_back(Standby{*pid, std::move(control->first), false});
+    log::info("started standby worker as pid ", *pid);
+    return true;
+}
+
+std::optional<Supervisor::Standby> Supervisor::take_standby() {
+    auto found = std::find_if(standbys_.begin(), standbys_.end(),
+                              [](const Standby& s) { return !s.killed; });
+    if (found == standbys_.end())
+        return std::nullopt;
+    Standby standby = std::move(*found);
+    standbys_.erase(found);
+    return standby;
+}
+
+bool Supervisor::assign_standby(const Standby& standby, const SiteRuntime& site,
+                                const RoleDescriptors& descriptors) {
+    SpawnRequest request = worker_spawn_request(config_, *site.config, executables_.worker,
+                                                descriptors, site.cgroup.procs_files);
+    int channel = standby.channel.get();
+    bool sent =
+        send_descriptor(channel, ipc::StandbyDescriptor::error_log, descriptors.log) &&
+        send_descriptor(channel, ipc::StandbyDescriptor::dispatcher_channel,
+                        descriptors.dispatcher_channel) &&
+        send_descriptor(channel, ipc::StandbyDescriptor::access_log, descriptors.access_log) &&
+        send_plan(channel, request.plan);
+    if (!sent) {
+        log::error("could not give standby worker ", standby.pid, " to site ", site.config->name,
+                   ": ", log::errno_text(errno), "; stopping it and starting a worker afresh");
+        kill(standby.pid, SIGKILL);
+        return false;
+    }
+    standby_failures_ = 0;
+    return true;
+}
+
+bool Supervisor::on_standby_exit(pid_t pid, int wait_status) {
+    auto found = std::find_if(standbys_.begin(), standbys_.end(),
+                              [pid](const Standby& s) { return s.pid == pid; });
+    if (found == standbys_.end())
+        return false;
+    bool expected = found->killed || stopping_;
+    standbys_.erase(found);
+    if (!expected) {
+        Millis delay =
+            std::min(kStandbyRetryMs << std::min(standby_failures_++, 6u), kMaxStandbyRetryMs);
+        standby_retry_at_ = monotonic_ms() + delay;
+        log::warning("standby worker ", pid, " ",
+                     describe_exit(wait_status, standby_pre_exec_steps()), "; another in ", delay,
+                     " ms");
+    }
+    return true;
+}
+
+void Supervisor::stop_standbys() {
+    for (Standby& standby : standbys_) {
+        if (!standby.killed)
+            kill(standby.pid, SIGKILL);
+        standby.killed = true;
+    }
+}
+
+}  // namespace bulkhead::master
