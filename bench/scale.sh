@@ -10,8 +10,11 @@
 #     site once, sequentially, a new connection each, timed with a monotonic clock from
 #     connect() to the last byte (bench/lib/firstreq.py, which also checks, outside the timed
 #     span, that no process ran as the site's uid before its request); then the same sites
-#     once more (second request, worker running) for comparison
-#   - the tree after those 400 cold starts, and the graceful stop
+#     once more (second request, worker running) for comparison; these cold starts come back to
+#     back, a burst. Then the first request to 200 more cold sites, static, one at a time
+#     (SCALE_GAP_MS apart, so that each finds the server idle, as a visitor to a site nobody has
+#     visited for a while does)
+#   - the tree after those 600 cold starts, and the graceful stop
 # The open-file limit is left to bulkhead's master (it raises its soft limit to the hard one,
 # and refuses to start if even that is too small): the script starts bulkhead with a soft limit
 # of 1,024, as from a login shell; when the hard limit is too small for N sites the refusal is
@@ -19,6 +22,7 @@
 #
 #   bench/scale.sh     SCALE_SITES="1000 10000" SCALE_COLD=200 SCALE_PORT=18086
 #                      SCALE_PHP=1 (0: no [site.fastcgi], static cold starts only)
+#                      SCALE_GAP_MS=100 (pause before each one-at-a-time cold start)
 #                      SCALE_NOFILE_SOFT=1024 SCALE_RAISE_HARD=1 (where the hard limit cannot
 #                      be raised, the most sites it allows are measured instead)
 #                      SCALE_MIN_FREE_MIB=4096 (a count above 1,000 runs only with this much
@@ -33,6 +37,7 @@ FALLBACK=${SCALE_FALLBACK_SITES:-200}
 PORT=${SCALE_PORT:-18086}
 UID_BASE=${SCALE_UID_BASE:-41000} # site i runs as uid/gid UID_BASE + i (no passwd entry needed)
 START_LIMIT=${SCALE_START_LIMIT:-180}
+GAP_MS=${SCALE_GAP_MS:-100} # between the requests of the one-at-a-time cold starts
 SCALE_PHP=${SCALE_PHP:-1}
 NOFILE_SOFT=${SCALE_NOFILE_SOFT:-1024}
 RAISE_HARD=${SCALE_RAISE_HARD:-1}
@@ -200,16 +205,25 @@ run_scale() {
   master_fds=$(ls "/proc/$pid/fd" | wc -l)
   site_procs_idle=$(site_pids "$n" | wc -w)
 
-  # cold sites: static ones at i*n/cold, PHP ones half-way between them (disjoint sets)
-  local static_sites="" php_sites="" s cold=$COLD
+  # cold sites: static ones at i*n/cold, PHP ones half-way between them, and (where there
+  # are enough sites) static ones a quarter of the way, requested one at a time (disjoint sets)
+  local static_sites="" php_sites="" isolated_sites="" s cold=$COLD
   ((2 * cold <= n)) || cold=$((n / 2))
   for ((i = 0; i < cold; i++)); do
     s=$((i * n / cold)); static_sites+=" $(printf "s%0${width}d:%d" "$s" $((UID_BASE + s)))"
     s=$((i * n / cold + n / (2 * cold))); php_sites+=" $(printf "s%0${width}d:%d" "$s" $((UID_BASE + s)))"
+    s=$((i * n / cold + n / (4 * cold))); isolated_sites+=" $(printf "s%0${width}d:%d" "$s" $((UID_BASE + s)))"
   done
-  log "scale: $n sites: first request to $cold cold sites, static"
+  log "scale: $n sites: first request to $cold cold sites, static, back to back"
   firstreq "$rdir/cold-static.json" --path /1k.html --expect 'site {name}' --size 1024 --cold $static_sites
   firstreq "$rdir/warm-static.json" --path /1k.html --expect 'site {name}' --size 1024 $static_sites
+  if ((n >= 4 * cold)); then
+    log "scale: $n sites: first request to $cold other cold sites, static, one at a time ($GAP_MS ms apart)"
+    firstreq "$rdir/cold-static-isolated.json" --path /1k.html --expect 'site {name}' --size 1024 \
+      --gap-ms "$GAP_MS" --cold $isolated_sites
+  else
+    echo '{}' >"$rdir/cold-static-isolated.json"
+  fi
   if [[ $SCALE_PHP == 1 ]]; then
     log "scale: $n sites: first request to $cold cold sites, PHP"
     firstreq "$rdir/cold-php.json" --path /hello.php --expect 'hello from uid {uid}' --cold $php_sites
@@ -239,7 +253,8 @@ run_scale() {
 import json, sys
 (n, serving, master, disp, idle, fds, soft, procs_idle, rdir, after, procs_after, stop, cold) = sys.argv[1:]
 idle, after = json.loads(idle), json.loads(after)
-res = {k: json.load(open(f"{rdir}/{k}.json")) for k in ("cold-static", "warm-static", "cold-php", "warm-php")}
+res = {k: json.load(open(f"{rdir}/{k}.json"))
+       for k in ("cold-static", "warm-static", "cold-static-isolated", "cold-php", "warm-php")}
 mib = lambda k: f"{int(k) / 1024:.1f} MiB"
 n = int(n)
 print("| measure | value |")
@@ -250,9 +265,10 @@ print(f"| RSS of the master, idle | {mib(master)} ({int(master) / n:.1f} KiB per
 print(f"| RSS of the dispatcher, idle | {mib(disp)} |")
 print(f"| RSS / PSS, sum over the tree, idle | {mib(idle['rss_kib'])} / {mib(idle['pss_kib'])} |")
 print(f"| descriptors held by the master, idle (its soft limit) | {fds} ({soft}) |")
-target = {"cold-static": 20, "cold-php": 150}
-for key, label in (("cold-static", "first request, cold site, static 1 KiB"),
+target = {"cold-static": 20, "cold-static-isolated": 20, "cold-php": 150}
+for key, label in (("cold-static", "first request, cold site, static 1 KiB, back to back"),
                    ("warm-static", "second request, same sites, static 1 KiB"),
+                   ("cold-static-isolated", "first request, cold site, static 1 KiB, one at a time"),
                    ("cold-php", "first request, cold site, PHP hello world"),
                    ("warm-php", "second request, same sites, PHP hello world")):
     r = res[key]
@@ -270,7 +286,7 @@ for key, label in (("cold-static", "first request, cold site, static 1 KiB"),
     if key in target and "p99_ms" in r:
         extra.append(f"target p99 < {target[key]} ms: {'met' if r['p99_ms'] < target[key] and not r.get('failed') else 'missed'}")
     print(f"| {label}, {r['requests']} sites: median / p90 / p99 / max | {text}{' (' + '; '.join(extra) + ')' if extra else ''} |")
-starts = sum(1 for k in ("cold-static", "cold-php") if res[k]) * int(cold)
+starts = sum(1 for k in ("cold-static", "cold-static-isolated", "cold-php") if res[k]) * int(cold)
 print(f"| after the {starts} cold starts: processes (of the sites) | {after['processes']} ({procs_after}) |")
 print(f"| after the cold starts: RSS / PSS, sum over the tree | {mib(after['rss_kib'])} / {mib(after['pss_kib'])} |")
 print(f"| graceful stop (SIGTERM until the master exits) | {stop} ms |")
@@ -292,7 +308,7 @@ install -d -m 0755 "$dir"
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
   echo "- bulkhead $(git -C "$REPO_DIR" describe --always --dirty 2>/dev/null || echo unknown), executables sha256 $(cat "$WORK"/bin/bulkhead "$WORK"/bin/bulkhead-dispatcher "$WORK"/bin/bulkhead-worker | sha256sum | cut -c1-12); every site: workers = { min = 0, max = 1 }$([[ $SCALE_PHP == 1 ]] && echo ", [site.fastcgi] php-cgi with processes = 1")"
   echo "- started with RLIMIT_NOFILE soft $(ulimit -Sn), hard $(ulimit -Hn); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- timing: each cold site requested once, sequentially, a new connection each, monotonic clock from connect() to the last byte; the static and the PHP sites are two disjoint sets of $COLD, spread over the list"
+  echo "- timing: each cold site requested once, sequentially, a new connection each, monotonic clock from connect() to the last byte; the static, the PHP and the one-at-a-time static sites are three disjoint sets of $COLD, spread over the list; one-at-a-time requests come $GAP_MS ms after the previous answer"
   echo
 } >"$out"
 first=1

@@ -8,6 +8,8 @@ usage: firstreq.py --port PORT --path PATH --expect TEXT [--size BYTES] [--cold 
   the server has closed the connection after the last byte. An answer counts as good when it
   is "HTTP/1.1 200", its body contains TEXT (in which {name} and {uid} are replaced by the
   site's) and, with --size, is exactly BYTES long.
+  --gap-ms MS: wait this long after each answer (outside the timed span), so that each
+  request finds the server idle: cold starts one at a time rather than in a burst.
   --cold: before each request, check (outside the timed span) that no process runs as the
   site's uid, i.e. that the site really is cold; a site that is not is counted as "warm".
 Prints one JSON object: requests, ok, failed, failures (up to 5 examples), not_cold,
@@ -62,6 +64,7 @@ def main():
     parser.add_argument("--expect", required=True)
     parser.add_argument("--size", type=int)
     parser.add_argument("--cold", action="store_true")
+    parser.add_argument("--gap-ms", type=float, default=0)
     parser.add_argument("sites", nargs="+")
     args = parser.parse_args()
 
@@ -71,6 +74,8 @@ def main():
         host = f"{name}.scale.test"
         if args.cold and uid_running(int(uid)):
             not_cold += 1
+        if args.gap_ms:
+            time.sleep(args.gap_ms / 1000)
         try:
             elapsed, ttfb, data = get(args.port, host, args.path)
         except OSError as e:

@@ -57,7 +57,7 @@ struct ServerConfig {
     std::vector<std::string> proxy_protocol_from;  // addresses/CIDRs, validated
     // Workers executed ahead of need, root and site-less until a site needs a new worker
     // (master/standby.cpp); 0: every worker is started from scratch.
-    std::uint32_t standby_workers = 1;
+    std::uint32_t standby_workers = 2;
 
     bool operator==(const ServerConfig&) const = default;
 };

@@ -1,4 +1,6 @@
-// Step 4: resource limits, the last line behind cgroups (which come in a later step file).
+// Step 4: resource limits, the last line behind cgroups (which come in a later step file), and
+// the scheduling priority where the plan names one (a standby waits at the lowest; the worker it
+// becomes runs at the master's).
 // A limit above the current hard limit is raised only where the host allows it (root without
 // CAP_SYS_RESOURCE, as in some containers, may not); otherwise the current hard limit stays,
 // which is never less safe than the plan: limits here only ever tighten.
@@ -25,6 +27,8 @@ StepResult apply_resource_limits(const Plan& plan) {
             return unexpected(StepError{errno_message("setrlimit(" + std::to_string(limit.resource) + ")")});
         }
     }
+    if (plan.nice && setpriority(PRIO_PROCESS, 0, *plan.nice) != 0)
+        return unexpected(StepError{errno_message("setpriority(" + std::to_string(*plan.nice) + ")")});
     return {};
 }
 

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -58,6 +59,7 @@ struct Plan {
     std::string who;                       // "worker alpha", "dispatcher": for messages
     std::vector<DescriptorMove> descriptors;  // everything the role inherits; the rest is closed
     std::vector<ResourceLimit> limits;
+    std::optional<int> nice;               // scheduling priority (setpriority); none: inherited
     std::string jail_dir;                  // chroot into this (dispatcher); empty: none
     uid_t uid = 0;                         // the identity to take; 0 is refused
     gid_t gid = 0;

@@ -226,13 +226,15 @@ struct StandbyPlan {
     std::uint32_t gid = 0;
     std::uint32_t min_uid = 1;
     std::uint32_t min_gid = 1;
+    std::int32_t nice = 0;  // the scheduling priority the worker runs at (the master's)
+    std::uint32_t reserved = 0;
     Limit limits[kMaxLimits] = {};
     char private_tmp[4096] = {};  // bind-mounted over /tmp in the site's mount namespace
 };
 
 static_assert(sizeof(StandbyCgroup) == 4098);
 static_assert(sizeof(StandbyDescriptorMessage) == 4);
-static_assert(sizeof(StandbyPlan) == 4216);
+static_assert(sizeof(StandbyPlan) == 4224);
 static_assert(sizeof(WorkerTls) == 780);
 static_assert(sizeof(WorkerTlsFile) == 4);
 static_assert(sizeof(WorkerTicketKey) == 82);

@@ -1,5 +1,6 @@
 #include "master/role_plans.hpp"
 
+#include <errno.h>
 #include <sys/resource.h>
 
 #include "ipc/fd_numbers.hpp"
@@ -17,6 +18,7 @@ constexpr confine::Step kDispatcherSteps[] = {
 // A standby worker is executed before any site needs it. It keeps root until it is given a
 // site, because it then applies the worker's steps itself (worker/standby.cpp); until then it
 // has nothing to lose: no site, no client, only its channel to the master and the server log.
+constexpr int kStandbyNice = 19;
 constexpr confine::Step kStandbySteps[] = {
     {"descriptors", confine::apply_descriptors},
     {"resource limits", confine::apply_resource_limits},
@@ -71,6 +73,11 @@ SpawnRequest worker_spawn_request(const config::Config& config, const config::Si
         rlim_t processes = *site.limits.pids;
         plan.limits.push_back({RLIMIT_NPROC, processes, processes});
     }
+    // The master's own priority: a no-op for a child that inherits it, and what a standby
+    // (which waited at the lowest) returns to.
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, 0);
+    plan.nice = errno == 0 ? nice : 0;
     plan.cgroup_procs = cgroup_procs;
     plan.namespaces.enabled = true;
     plan.namespaces.private_tmp = site_tmp_dir(config, site);
@@ -93,6 +100,9 @@ SpawnRequest standby_spawn_request(const std::string& executable,
     plan.who = "standby worker";
     plan.descriptors = layout(descriptors, false);
     plan.limits = {{RLIMIT_CORE, 0, 0}};
+    // Prepared in CPU time no one else wants: a replacement standby must not slow down the
+    // cold start that just took its predecessor.
+    plan.nice = kStandbyNice;
     return request;
 }
 

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 
@@ -41,7 +42,7 @@ bool send_plan(int channel, const confine::Plan& plan) {
             return false;
     }
     ipc::StandbyPlan message;
-    if (plan.limits.size() > ipc::StandbyPlan::kMaxLimits ||
+    if (plan.limits.size() > ipc::StandbyPlan::kMaxLimits || !plan.nice ||
         !ipc::set_text(message.private_tmp, plan.namespaces.private_tmp)) {
         return false;
     }
@@ -50,6 +51,7 @@ bool send_plan(int channel, const confine::Plan& plan) {
     message.gid = plan.gid;
     message.min_uid = plan.min_uid;
     message.min_gid = plan.min_gid;
+    message.nice = plan.nice.value_or(0);
     message.limit_count = static_cast<std::uint16_t>(plan.limits.size());
     for (std::size_t i = 0; i < plan.limits.size(); ++i) {
         message.limits[i].resource = static_cast<std::uint32_t>(plan.limits[i].resource);
@@ -127,6 +129,9 @@ bool Supervisor::assign_standby(const Standby& standby, const SiteRuntime& site,
                                 const RoleDescriptors& descriptors) {
     SpawnRequest request = worker_spawn_request(config_, *site.config, executables_.worker,
                                                 descriptors, site.cgroup.procs_files);
+    // Back to the master's priority at once, whether it waits or is still loading: a client
+    // is waiting for it now. (Its resource-limits step sets the same again.)
+    setpriority(PRIO_PROCESS, standby.pid, *request.plan.nice);
     int channel = standby.channel.get();
     bool sent =
         send_descriptor(channel, ipc::StandbyDescriptor::error_log, descriptors.log) &&

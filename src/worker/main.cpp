@@ -61,6 +61,8 @@ bool post_exec_checks() {
 
 int main(int argc, char** argv) {
     bool standby = argc == 2 && std::string_view(argv[1]) == "standby";
+    // The same for every site, so a standby reads it while it waits.
+    worker::MimeTypes mime_types = worker::MimeTypes::load();
     if (standby) {
         // A standby holds nothing, so a stop signal may end it at once while it waits.
         log::set_role("standby worker");
@@ -117,7 +119,6 @@ int main(int argc, char** argv) {
             OPENSSL_cleanse(&key, sizeof key);
         site->tls->ticket_keys.clear();
     }
-    worker::MimeTypes mime_types = worker::MimeTypes::load();
     worker::FileCache file_cache;
     worker::StaticFiles files(site->root_fd.get(), site->index_files, mime_types, file_cache);
     if (auto confined = worker::confine_worker(*site); !confined) {

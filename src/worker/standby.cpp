@@ -65,6 +65,7 @@ Expected<void, StandbyFailure> apply_plan_message(Assignment& assignment,
     plan.gid = message.gid;
     plan.min_uid = message.min_uid;
     plan.min_gid = message.min_gid;
+    plan.nice = message.nice;
     for (std::uint16_t i = 0; i < message.limit_count; ++i) {
         const ipc::StandbyPlan::Limit& limit = message.limits[i];
         plan.limits.push_back({static_cast<int>(limit.resource), limit.soft, limit.hard});
