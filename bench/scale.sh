@@ -11,7 +11,7 @@
 #     connect() to the last byte (bench/lib/firstreq.py, which also checks, outside the timed
 #     span, that no process ran as the site's uid before its request); then the same sites
 #     once more (second request, worker running) for comparison; these cold starts come back to
-#     back, a burst. Then the first request to 200 more cold sites, static, one at a time
+#     back, a burst. After the PHP ones, the first request to 200 more cold sites, static, one at a time
 #     (SCALE_GAP_MS apart, so that each finds the server idle, as a visitor to a site nobody has
 #     visited for a while does)
 #   - the tree after those 600 cold starts, and the graceful stop
@@ -217,19 +217,19 @@ run_scale() {
   log "scale: $n sites: first request to $cold cold sites, static, back to back"
   firstreq "$rdir/cold-static.json" --path /1k.html --expect 'site {name}' --size 1024 --cold $static_sites
   firstreq "$rdir/warm-static.json" --path /1k.html --expect 'site {name}' --size 1024 $static_sites
-  if ((n >= 4 * cold)); then
-    log "scale: $n sites: first request to $cold other cold sites, static, one at a time ($GAP_MS ms apart)"
-    firstreq "$rdir/cold-static-isolated.json" --path /1k.html --expect 'site {name}' --size 1024 \
-      --gap-ms "$GAP_MS" --cold $isolated_sites
-  else
-    echo '{}' >"$rdir/cold-static-isolated.json"
-  fi
   if [[ $SCALE_PHP == 1 ]]; then
     log "scale: $n sites: first request to $cold cold sites, PHP"
     firstreq "$rdir/cold-php.json" --path /hello.php --expect 'hello from uid {uid}' --cold $php_sites
     firstreq "$rdir/warm-php.json" --path /hello.php --expect 'hello from uid {uid}' $php_sites
   else
     echo '{}' >"$rdir/cold-php.json"; echo '{}' >"$rdir/warm-php.json"
+  fi
+  if ((n >= 4 * cold)); then
+    log "scale: $n sites: first request to $cold other cold sites, static, one at a time ($GAP_MS ms apart)"
+    firstreq "$rdir/cold-static-isolated.json" --path /1k.html --expect 'site {name}' --size 1024 \
+      --gap-ms "$GAP_MS" --cold $isolated_sites
+  else
+    echo '{}' >"$rdir/cold-static-isolated.json"
   fi
   sleep 1
   local after_json
@@ -268,9 +268,9 @@ print(f"| descriptors held by the master, idle (its soft limit) | {fds} ({soft})
 target = {"cold-static": 20, "cold-static-isolated": 20, "cold-php": 150}
 for key, label in (("cold-static", "first request, cold site, static 1 KiB, back to back"),
                    ("warm-static", "second request, same sites, static 1 KiB"),
-                   ("cold-static-isolated", "first request, cold site, static 1 KiB, one at a time"),
                    ("cold-php", "first request, cold site, PHP hello world"),
-                   ("warm-php", "second request, same sites, PHP hello world")):
+                   ("warm-php", "second request, same sites, PHP hello world"),
+                   ("cold-static-isolated", "first request, cold site, static 1 KiB, one at a time")):
     r = res[key]
     if not r:
         continue

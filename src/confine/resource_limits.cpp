@@ -16,19 +16,27 @@ namespace bulkhead::confine {
 
 StepResult apply_resource_limits(const Plan& plan) {
     for (const ResourceLimit& limit : plan.limits) {
-        struct rlimit wanted {limit.soft, limit.hard};
-        if (setrlimit(limit.resource, &wanted) == 0) continue;
+        struct rlimit wanted {
+            limit.soft, limit.hard
+        };
+        if (setrlimit(limit.resource, &wanted) == 0)
+            continue;
         struct rlimit current {};
         if (errno != EPERM || getrlimit(limit.resource, &current) != 0) {
-            return unexpected(StepError{errno_message("setrlimit(" + std::to_string(limit.resource) + ")")});
+            return unexpected(
+                StepError{errno_message("setrlimit(" + std::to_string(limit.resource) + ")")});
         }
-        struct rlimit clamped {std::min(limit.soft, current.rlim_max), std::min(limit.hard, current.rlim_max)};
+        struct rlimit clamped {
+            std::min(limit.soft, current.rlim_max), std::min(limit.hard, current.rlim_max)
+        };
         if (setrlimit(limit.resource, &clamped) != 0) {
-            return unexpected(StepError{errno_message("setrlimit(" + std::to_string(limit.resource) + ")")});
+            return unexpected(
+                StepError{errno_message("setrlimit(" + std::to_string(limit.resource) + ")")});
         }
     }
     if (plan.nice && setpriority(PRIO_PROCESS, 0, *plan.nice) != 0)
-        return unexpected(StepError{errno_message("setpriority(" + std::to_string(*plan.nice) + ")")});
+        return unexpected(
+            StepError{errno_message("setpriority(" + std::to_string(*plan.nice) + ")")});
     return {};
 }
 

@@ -33,7 +33,7 @@ def test_process_tree_is_master_dispatcher_and_configured_workers(server):
     assert len(alpha) == 2, f"alpha has workers.min = 2: {alpha}\n{server.log}"
     assert len(beta) == 1, f"beta has the default minimum of one worker: {beta}"
     standbys = server.standby_pids()
-    assert len(standbys) == 1, f"server.standby_workers is 1 by default: {standbys}"
+    assert len(standbys) == 2, f"server.standby_workers is 2 by default: {standbys}"
     assert children == set(alpha) | set(beta) | {server.dispatcher_pid} | set(standbys)
     assert proc_status(server.master_pid)["Uid"].split()[0] == "0"
 
@@ -205,7 +205,7 @@ def test_sigterm_stops_gracefully_with_exit_0_and_no_process_left(make_server):
     srv = make_server()
     assert srv.get("alpha.test").status == 200
     pids = set(srv.all_children()) | {srv.master_pid}
-    assert len(pids) == 6  # master, dispatcher, 3 workers, 1 standby
+    assert len(pids) == 7  # master, dispatcher, 3 workers, 2 standbys
     started = time.monotonic()
     code = srv.stop(signal.SIGTERM)
     assert code == 0, f"exit status {code} after SIGTERM:\n{srv.log}"

@@ -191,6 +191,7 @@ root = "/srv/alpha/public"
     EXPECT_EQ(config.server.unknown_host.status, 0);
     EXPECT_EQ(config.server.unknown_host.site, "alpha");
     EXPECT_EQ(config.server.header_timeout_ms, 10'000u);
+    EXPECT_EQ(config.server.standby_workers, 2u);
     EXPECT_TRUE(config.server.tls_listen.empty());
     const SiteConfig& site = config.sites.at(0);
     EXPECT_EQ(site.uid, 40104u);
@@ -216,6 +217,19 @@ root = "/srv/alpha/public"
 )");
     EXPECT_EQ(config.server.uid, 33u);
     EXPECT_EQ(config.server.gid, 33u);
+}
+
+TEST(ParseConfig, StandbyWorkersCanBeTurnedOff) {
+    Config config = parse_ok(R"([server]
+listen = ["127.0.0.1:0"]
+standby_workers = 0
+[[site]]
+name = "alpha"
+hosts = ["alpha.example"]
+user = "alpha"
+root = "/srv/alpha/public"
+)");
+    EXPECT_EQ(config.server.standby_workers, 0u);
 }
 
 TEST(ParseConfig, NetworkAndSelinux) {
@@ -475,6 +489,10 @@ const BadCase kBadCases[] = {
     {"body size too large", kServer + "max_body_bytes = \"2000G\"\n" + kAlpha,
      "4:18: server.max_body_bytes: \"2000G\" is out of range; write a size from \"0\" to "
      "\"1024G\""},
+    {"too many standby workers", kServer + "standby_workers = 9\n" + kAlpha,
+     "4:19: server.standby_workers: 9 is out of range; write a whole number from 0 to 8"},
+    {"negative standby workers", kServer + "standby_workers = -1\n" + kAlpha,
+     "4:19: server.standby_workers: -1 is out of range"},
     {"bad duration", kServer + "header_timeout = \"10 seconds\"\n" + kAlpha,
      "4:18: server.header_timeout: \"10 seconds\" is not a duration; write e.g. \"10s\", "
      "\"250ms\" or \"5m\""},
