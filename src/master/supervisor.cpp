@@ -94,7 +94,7 @@ int Supervisor::run() {
         }
         if (stopping_) {
             advance_stop();
-        } else {
+        } else if (!done_) {  // SIGQUIT: nothing may be started on the way out
             restart_due();
             keep_standbys();
             advance_retirement();
