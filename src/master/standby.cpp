@@ -130,8 +130,16 @@ bool Supervisor::assign_standby(const Standby& standby, const SiteRuntime& site,
     SpawnRequest request = worker_spawn_request(config_, *site.config, executables_.worker,
                                                 descriptors, site.cgroup.procs_files);
     // Back to the master's priority at once, whether it waits or is still loading: a client
-    // is waiting for it now. (Its resource-limits step sets the same again.)
-    setpriority(PRIO_PROCESS, standby.pid, *request.plan.nice);
+    // is waiting for it now. (Its resource-limits step sets the same again.) Where root may
+    // not raise a priority (no CAP_SYS_NICE, as in some containers) the standby could not
+    // either: the worker is then started afresh, at the master's priority from the start.
+    if (setpriority(PRIO_PROCESS, standby.pid, *request.plan.nice) != 0) {
+        log::warning("cannot restore the priority of standby worker ", standby.pid, ": ",
+                     log::errno_text(errno), "; starting a worker afresh (set ",
+                     "server.standby_workers = 0 where root lacks CAP_SYS_NICE)");
+        kill(standby.pid, SIGKILL);
+        return false;
+    }
     int channel = standby.channel.get();
     bool sent =
         send_descriptor(channel, ipc::StandbyDescriptor::error_log, descriptors.log) &&

@@ -18,7 +18,8 @@ void Supervisor::begin_stop() {
     workers_stop_at_ = now + static_cast<Millis>(config_.server.header_timeout_ms) + 1000;
     log::info("stopping gracefully (at most ", config_.server.shutdown_timeout_ms, " ms)");
     listeners_.clear();  // with the dispatcher's copies closed too, new connections are refused
-    stop_standbys();    if (dispatcher_slot().pid > 0) kill(dispatcher_slot().pid, SIGTERM);
+    stop_standbys();
+    if (dispatcher_slot().pid > 0) kill(dispatcher_slot().pid, SIGTERM);
 }
 
 void Supervisor::advance_stop() {
