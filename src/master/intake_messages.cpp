@@ -18,19 +18,12 @@
 #include "ipc/master_dispatcher.hpp"
 #include "ipc/master_worker.hpp"
 #include "ipc/protocol.hpp"
+#include "master/send_message.hpp"
 #include "master/supervisor.hpp"
 #include "proto/http_head.hpp"
 
 namespace bulkhead::master {
 namespace {
-
-constexpr int kSendTimeoutMs = 5000;  // a role that does not read its intake is broken
-
-template <typename Message>
-bool send(int channel, const Message& message, int fd = -1) {
-    return ipc::send_datagram_waiting(channel, ipc::bytes_of(message), fd, kSendTimeoutMs)
-        .has_value();
-}
 
 bool send_extensions(int channel, const std::vector<std::string>& extensions,
                      ipc::HandlerKind kind) {
@@ -38,7 +31,7 @@ bool send_extensions(int channel, const std::vector<std::string>& extensions,
     for (const std::string& extension : extensions) {
         ipc::WorkerExtension message;
         message.handler = kind;
-        ok = ok && ipc::set_text(message.extension, extension) && send(channel, message);
+        ok = ok && ipc::set_text(message.extension, extension) && send_message(channel, message);
     }
     return ok;
 }
@@ -49,18 +42,19 @@ bool send_handlers(int channel, const config::SiteConfig& site) {
     if (site.cgi) {
         ipc::WorkerCgi cgi;
         cgi.timeout_ms = static_cast<std::uint32_t>(site.cgi->timeout_ms);
-        ok = send(channel, cgi) &&
+        ok = send_message(channel, cgi) &&
              send_extensions(channel, site.cgi->extensions, ipc::HandlerKind::cgi);
     }
     if (site.fastcgi) {
         ipc::WorkerFastCgi fastcgi;
         fastcgi.processes = site.fastcgi->processes;
         fastcgi.timeout_ms = static_cast<std::uint32_t>(site.fastcgi->timeout_ms);
-        ok = ok && ipc::set_text(fastcgi.socket, site.fastcgi->socket) && send(channel, fastcgi) &&
+        ok = ok && ipc::set_text(fastcgi.socket, site.fastcgi->socket) &&
+             send_message(channel, fastcgi) &&
              send_extensions(channel, site.fastcgi->extensions, ipc::HandlerKind::fastcgi);
         for (const std::string& word : site.fastcgi->command) {
             ipc::WorkerArgument argument;
-            ok = ok && ipc::set_text(argument.argument, word) && send(channel, argument);
+            ok = ok && ipc::set_text(argument.argument, word) && send_message(channel, argument);
         }
     }
     return ok;
@@ -93,7 +87,7 @@ bool send_tls_file(int channel, ipc::TlsFileKind which, const std::string& path,
     }
     ipc::WorkerTlsFile message;
     message.which = which;
-    return send(channel, message, fd.get());
+    return send_message(channel, message, fd.get());
 }
 
 // [site.tls]: its settings, the certificate chain, the key and (if configured) the OCSP
@@ -102,14 +96,15 @@ bool send_tls(int channel, const config::TlsConfig& tls, std::uint16_t https_por
               const std::deque<ipc::WorkerTicketKey>& ticket_keys, const std::string& who) {
     ipc::WorkerTls settings = tls_settings(tls, https_port);
     bool ok = ipc::set_text(settings.ciphers, tls.ciphers) &&
-              ipc::set_text(settings.ciphersuites, tls.ciphersuites) && send(channel, settings);
+              ipc::set_text(settings.ciphersuites, tls.ciphersuites) &&
+              send_message(channel, settings);
     ok = ok && send_tls_file(channel, ipc::TlsFileKind::certificate_chain, tls.cert, who) &&
          send_tls_file(channel, ipc::TlsFileKind::private_key, tls.key, who);
     if (!tls.ocsp_response.empty()) {
         ok = ok && send_tls_file(channel, ipc::TlsFileKind::ocsp_response, tls.ocsp_response, who);
     }
     for (const ipc::WorkerTicketKey& key : ticket_keys) {
-        ok = ok && send(channel, key);
+        ok = ok && send_message(channel, key);
     }
     return ok && !ticket_keys.empty();
 }
@@ -129,21 +124,24 @@ void Supervisor::send_worker_intake(const Slot& slot) {
     settings.max_body_bytes = site.max_body_bytes;
     settings.protocol = ipc::protocol_fingerprint();
     bool ok = ipc::set_text(settings.name, site.name) && ipc::set_text(settings.root, site.root) &&
-              send(slot.channel.get(), settings);
+              send_message(slot.channel.get(), settings);
     for (const std::string& host : site.hosts) {
         ipc::WorkerHost message;
-        ok = ok && ipc::set_text(message.pattern, host) && send(slot.channel.get(), message);
+        ok =
+            ok && ipc::set_text(message.pattern, host) && send_message(slot.channel.get(), message);
     }
     for (const std::string& index : site.index) {
         ipc::WorkerIndex message;
-        ok = ok && ipc::set_text(message.file_name, index) && send(slot.channel.get(), message);
+        ok = ok && ipc::set_text(message.file_name, index) &&
+             send_message(slot.channel.get(), message);
     }
     for (auto [paths, access] : {std::pair{&site.readable, ipc::PathAccess::readable},
                                  std::pair{&site.writable, ipc::PathAccess::writable}}) {
         for (const std::string& path : *paths) {
             ipc::WorkerPath message;
             message.access = access;
-            ok = ok && ipc::set_text(message.path, path) && send(slot.channel.get(), message);
+            ok = ok && ipc::set_text(message.path, path) &&
+                 send_message(slot.channel.get(), message);
         }
     }
     ok = ok && send_handlers(slot.channel.get(), site);
@@ -157,12 +155,12 @@ void Supervisor::send_worker_intake(const Slot& slot) {
         }
     }
     ok = ok && ipc::set_text(confinement.selinux_context, site.selinux_context) &&
-         send(slot.channel.get(), confinement);
+         send_message(slot.channel.get(), confinement);
     if (site.tls) {
         ok = ok && send_tls(slot.channel.get(), *site.tls, https_port_,
                             ticket_keys_.keys_of(site.name), describe(slot));
     }
-    ok = ok && send(slot.channel.get(), ipc::WorkerReady{});
+    ok = ok && send_message(slot.channel.get(), ipc::WorkerReady{});
     if (!ok) {
         // Without `ready` it would wait for the rest; it is replaced with the usual back-off.
         log::error("could not send its configuration to ", describe(slot), "; stopping it");
@@ -203,11 +201,11 @@ void Supervisor::send_dispatcher_intake(const Slot& slot) {
         if (sites_[id].config->name == server.unknown_host.site)
             settings.unknown_host_site = id;
     }
-    bool ok = ipc::set_text(settings.jail_dir, jail_dir_) && send(channel, settings);
+    bool ok = ipc::set_text(settings.jail_dir, jail_dir_) && send_message(channel, settings);
     for (const Listener& listener : listeners_) {
         ipc::ListenerMessage message;
         message.tls = listener.tls ? 1 : 0;
-        ok = ok && send(channel, message, listener.socket.get());
+        ok = ok && send_message(channel, message, listener.socket.get());
     }
     for (std::uint32_t id = 0; id < sites_.size(); ++id) {
         ipc::SiteRoute site;
@@ -217,16 +215,16 @@ void Supervisor::send_dispatcher_intake(const Slot& slot) {
         site.idle_ms = static_cast<std::uint32_t>(sites_[id].config->workers.idle_ms);
         site.max_connections = sites_[id].config->limits.connections;
         site.tls = sites_[id].config->tls ? 1 : 0;
-        ok = ok && ipc::set_text(site.name, sites_[id].config->name) && send(channel, site);
+        ok = ok && ipc::set_text(site.name, sites_[id].config->name) && send_message(channel, site);
         for (const std::string& pattern : sites_[id].config->hosts) {
             ipc::HostRoute host;
             host.site_id = id;
-            ok = ok && ipc::set_text(host.pattern, pattern) && send(channel, host);
+            ok = ok && ipc::set_text(host.pattern, pattern) && send_message(channel, host);
         }
     }
     for (const std::string& range : server.proxy_protocol_from) {
         auto trust = proxy_trust_of(range);  // validated with the configuration already
-        ok = ok && trust && send(channel, *trust);
+        ok = ok && trust && send_message(channel, *trust);
     }
     for (const Slot& worker : slots_) {
         if (worker.role != Role::worker || worker.pid == 0 || worker.retiring)
@@ -234,9 +232,9 @@ void Supervisor::send_dispatcher_intake(const Slot& slot) {
         ipc::WorkerAttach attach;
         attach.site_id = worker.site_id;
         attach.worker_id = worker.worker_id;
-        ok = ok && send(channel, attach, worker.dispatcher_end.get());
+        ok = ok && send_message(channel, attach, worker.dispatcher_end.get());
     }
-    ok = ok && send(channel, ipc::DispatcherReady{});
+    ok = ok && send_message(channel, ipc::DispatcherReady{});
     if (!ok)
         log::error("could not send its configuration to the dispatcher; it will exit");
 }
@@ -248,7 +246,7 @@ void Supervisor::attach_to_dispatcher(const Slot& worker) {
     ipc::WorkerAttach attach;
     attach.site_id = worker.site_id;
     attach.worker_id = worker.worker_id;
-    if (!send(dispatcher.channel.get(), attach, worker.dispatcher_end.get())) {
+    if (!send_message(dispatcher.channel.get(), attach, worker.dispatcher_end.get())) {
         log::error("could not tell the dispatcher about ", describe(worker));
     }
 }
@@ -259,7 +257,7 @@ void Supervisor::detach_from_dispatcher(const Slot& worker) {
         return;
     ipc::WorkerDetach detach;
     detach.worker_id = worker.worker_id;
-    send(dispatcher.channel.get(), detach);
+    send_message(dispatcher.channel.get(), detach);
 }
 
 // The dispatcher reports workers that broke the protocol; the master kills them (and the

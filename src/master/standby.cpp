@@ -18,27 +18,21 @@
 #include "ipc/master_worker.hpp"
 #include "ipc/protocol.hpp"
 #include "master/role_plans.hpp"
+#include "master/send_message.hpp"
 #include "master/spawn.hpp"
 #include "master/supervisor.hpp"
 
 namespace bulkhead::master {
 namespace {
 
-constexpr int kSendTimeoutMs = 5000;
 constexpr Millis kStandbyRetryMs = 1000;  // after a standby could not be started or died
 constexpr Millis kMaxStandbyRetryMs = 60'000;
-
-template <typename Message>
-bool send(int channel, const Message& message, int fd = -1) {
-    return ipc::send_datagram_waiting(channel, ipc::bytes_of(message), fd, kSendTimeoutMs)
-        .has_value();
-}
 
 // The part of a worker's confinement plan the standby applies itself, as messages.
 bool send_plan(int channel, const confine::Plan& plan) {
     for (const std::string& procs : plan.cgroup_procs) {
         ipc::StandbyCgroup message;
-        if (!ipc::set_text(message.procs, procs) || !send(channel, message))
+        if (!ipc::set_text(message.procs, procs) || !send_message(channel, message))
             return false;
     }
     ipc::StandbyPlan message;
@@ -51,20 +45,20 @@ bool send_plan(int channel, const confine::Plan& plan) {
     message.gid = plan.gid;
     message.min_uid = plan.min_uid;
     message.min_gid = plan.min_gid;
-    message.nice = plan.nice.value_or(0);
+    message.nice = *plan.nice;
     message.limit_count = static_cast<std::uint16_t>(plan.limits.size());
     for (std::size_t i = 0; i < plan.limits.size(); ++i) {
         message.limits[i].resource = static_cast<std::uint32_t>(plan.limits[i].resource);
         message.limits[i].soft = plan.limits[i].soft;
         message.limits[i].hard = plan.limits[i].hard;
     }
-    return send(channel, message);
+    return send_message(channel, message);
 }
 
 bool send_descriptor(int channel, ipc::StandbyDescriptor which, int fd) {
     ipc::StandbyDescriptorMessage message;
     message.which = which;
-    return send(channel, message, fd);
+    return send_message(channel, message, fd);
 }
 
 }  // namespace
