@@ -96,6 +96,7 @@ SpawnRequest standby_spawn_request(const std::string& executable,
     request.process_name = "bulkhead-worker";
     request.argument = "standby";
     request.steps = kStandbySteps;
+    request.step_exit_base = kStandbyStepFailureBase;
     confine::Plan& plan = request.plan;
     plan.who = "standby worker";
     plan.descriptors = layout(descriptors, false);

@@ -19,7 +19,8 @@ namespace {
 std::vector<std::string> role_environment() {
     std::vector<std::string> environment = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"};
     for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
-        if (const char* value = getenv(name)) environment.push_back(std::string(name) + "=" + value);
+        if (const char* value = getenv(name))
+            environment.push_back(std::string(name) + "=" + value);
     }
     return environment;
 }
@@ -33,12 +34,13 @@ std::vector<std::string> role_environment() {
                                " failed: " + result.error().what + "\n";
             ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
             (void)ignored;
-            _exit(kStepFailureBase + static_cast<int>(i));
+            _exit(request.step_exit_base + static_cast<int>(i));
         }
     }
     std::vector<std::string> environment = role_environment();
     std::vector<char*> envp;
-    for (std::string& entry : environment) envp.push_back(entry.data());
+    for (std::string& entry : environment)
+        envp.push_back(entry.data());
     envp.push_back(nullptr);
     std::string name = request.process_name;
     std::string argument = request.argument;
@@ -55,21 +57,27 @@ std::vector<std::string> role_environment() {
 
 Expected<pid_t, std::string> spawn_role(const SpawnRequest& request) {
     pid_t pid = fork();
-    if (pid < 0) return unexpected("fork: " + log::errno_text(errno));
-    if (pid == 0) run_child(request);
+    if (pid < 0)
+        return unexpected("fork: " + log::errno_text(errno));
+    if (pid == 0)
+        run_child(request);
     return pid;
 }
 
-std::string describe_exit(int wait_status, std::span<const confine::Step> steps) {
+std::string describe_exit(int wait_status, std::initializer_list<StepList> step_lists) {
     if (WIFSIGNALED(wait_status)) {
         int signal_number = WTERMSIG(wait_status);
-        return "killed by signal " + std::to_string(signal_number) + " (" + strsignal(signal_number) + ")";
+        return "killed by signal " + std::to_string(signal_number) + " (" +
+               strsignal(signal_number) + ")";
     }
     int code = WEXITSTATUS(wait_status);
-    if (code >= kStepFailureBase && code < kStepFailureBase + static_cast<int>(steps.size())) {
-        return std::string("failed confinement step '") + steps[code - kStepFailureBase].name + "'";
+    for (const StepList& list : step_lists) {
+        int index = code - list.exit_base;
+        if (index >= 0 && index < static_cast<int>(list.steps.size()))
+            return std::string("failed ") + list.what + " '" + list.steps[index].name + "'";
     }
-    if (code == kExecFailure) return "could not execute its program";
+    if (code == kExecFailure)
+        return "could not execute its program";
     return "exited with status " + std::to_string(code);
 }
 

@@ -15,11 +15,9 @@
 
 #include "base/log.hpp"
 #include "ipc/channel.hpp"
-#include "ipc/master_worker.hpp"
-#include "ipc/protocol.hpp"
 #include "master/role_plans.hpp"
-#include "master/send_message.hpp"
 #include "master/spawn.hpp"
+#include "master/standby_assignment.hpp"
 #include "master/supervisor.hpp"
 
 namespace bulkhead::master {
@@ -27,39 +25,6 @@ namespace {
 
 constexpr Millis kStandbyRetryMs = 1000;  // after a standby could not be started or died
 constexpr Millis kMaxStandbyRetryMs = 60'000;
-
-// The part of a worker's confinement plan the standby applies itself, as messages.
-bool send_plan(int channel, const confine::Plan& plan) {
-    for (const std::string& procs : plan.cgroup_procs) {
-        ipc::StandbyCgroup message;
-        if (!ipc::set_text(message.procs, procs) || !send_message(channel, message))
-            return false;
-    }
-    ipc::StandbyPlan message;
-    if (plan.limits.size() > ipc::StandbyPlan::kMaxLimits || !plan.nice ||
-        !ipc::set_text(message.private_tmp, plan.namespaces.private_tmp)) {
-        return false;
-    }
-    message.protocol = ipc::protocol_fingerprint();
-    message.uid = plan.uid;
-    message.gid = plan.gid;
-    message.min_uid = plan.min_uid;
-    message.min_gid = plan.min_gid;
-    message.nice = *plan.nice;
-    message.limit_count = static_cast<std::uint16_t>(plan.limits.size());
-    for (std::size_t i = 0; i < plan.limits.size(); ++i) {
-        message.limits[i].resource = static_cast<std::uint32_t>(plan.limits[i].resource);
-        message.limits[i].soft = plan.limits[i].soft;
-        message.limits[i].hard = plan.limits[i].hard;
-    }
-    return send_message(channel, message);
-}
-
-bool send_descriptor(int channel, ipc::StandbyDescriptor which, int fd) {
-    ipc::StandbyDescriptorMessage message;
-    message.which = which;
-    return send_message(channel, message, fd);
-}
 
 }  // namespace
 
@@ -134,14 +99,7 @@ bool Supervisor::assign_standby(const Standby& standby, const SiteRuntime& site,
         kill(standby.pid, SIGKILL);
         return false;
     }
-    int channel = standby.channel.get();
-    bool sent =
-        send_descriptor(channel, ipc::StandbyDescriptor::error_log, descriptors.log) &&
-        send_descriptor(channel, ipc::StandbyDescriptor::dispatcher_channel,
-                        descriptors.dispatcher_channel) &&
-        send_descriptor(channel, ipc::StandbyDescriptor::access_log, descriptors.access_log) &&
-        send_plan(channel, request.plan);
-    if (!sent) {
+    if (!send_standby_assignment(standby.channel.get(), request.plan, descriptors)) {
         log::error("could not give standby worker ", standby.pid, " to site ", site.config->name,
                    ": ", log::errno_text(errno), "; stopping it and starting a worker afresh");
         kill(standby.pid, SIGKILL);
@@ -162,9 +120,10 @@ bool Supervisor::on_standby_exit(pid_t pid, int wait_status) {
         Millis delay =
             std::min(kStandbyRetryMs << std::min(standby_failures_++, 6u), kMaxStandbyRetryMs);
         standby_retry_at_ = monotonic_ms() + delay;
-        log::warning("standby worker ", pid, " ",
-                     describe_exit(wait_status, standby_pre_exec_steps()), "; another in ", delay,
-                     " ms");
+        log::warning(
+            "standby worker ", pid, " ",
+            describe_exit(wait_status, {{standby_pre_exec_steps(), kStandbyStepFailureBase}}),
+            "; another in ", delay, " ms");
     }
     return true;
 }

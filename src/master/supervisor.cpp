@@ -223,9 +223,13 @@ void Supervisor::reap_children() {
 }
 
 void Supervisor::on_exit(Slot& slot, int wait_status) {
-    std::span<const confine::Step> steps =
-        slot.role == Role::worker ? worker_pre_exec_steps() : dispatcher_pre_exec_steps();
-    std::string how = describe_exit(wait_status, steps);
+    // A worker may have been a standby that was given its site while still starting.
+    std::string how =
+        slot.role == Role::worker
+            ? describe_exit(wait_status, {{worker_pre_exec_steps()},
+                                          {standby_pre_exec_steps(), kStandbyStepFailureBase,
+                                           "standby confinement step"}})
+            : describe_exit(wait_status, {{dispatcher_pre_exec_steps()}});
     Millis now = monotonic_ms();
     if (slot.role == Role::worker)
         detach_from_dispatcher(slot);

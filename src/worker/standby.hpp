@@ -6,16 +6,10 @@
 // the master's child applies before exec for a freshly started worker (confine::
 // worker_site_steps), and from there on it is an ordinary worker of that site.
 
-#include <string>
-
 #include "base/expected.hpp"
+#include "worker/standby_assignment.hpp"
 
 namespace bulkhead::worker {
-
-struct StandbyFailure {
-    int exit_status = 3;  // confine::kStepFailureExitBase + step, or ipc::kExitOtherBuild, or 3
-    std::string message;
-};
 
 // Waits for the site (StandbyCgroup…, StandbyDescriptorMessage × 3, StandbyPlan), then confines
 // this process to it. On success the process has the site's identity and the worker's

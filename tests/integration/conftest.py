@@ -49,6 +49,10 @@ STOP_TIMEOUT = 10.0  # seconds after SIGTERM before SIGKILL
 
 BIG_FILE_SIZE = 100 * 1024
 
+# What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer write when they find
+# something; a sanitizer build (make sanitize) runs every test with this checked.
+SANITIZER_REPORT = re.compile(r"ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer")
+
 # Not /tmp: site roots under /tmp are a configuration error (the sites' private /tmp).
 TEST_TMPDIR = os.environ.get("BULKHEAD_TEST_TMPDIR", "/var/tmp")
 
@@ -705,6 +709,16 @@ class BulkheadServer:
                 continue
         return sorted(p for p in left if pid_alive(p))
 
+    def sanitizer_reports(self) -> list:
+        """Reports of a sanitizer build (make sanitize) in the server log or a site's log (a
+        worker's stderr), by log name; always empty for a normal build."""
+        logs = {"server log": self.log}
+        if self.log_dir.is_dir():
+            for path in sorted(self.log_dir.iterdir()):
+                logs[path.name] = path.read_text(errors="replace")
+        return [f"sanitizer report in the {name}:\n{text}" for name, text in logs.items()
+                if SANITIZER_REPORT.search(text)]
+
     def cleanup(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.kill()
@@ -717,10 +731,13 @@ class BulkheadServer:
 
 
 def stop_and_check(server: BulkheadServer) -> None:
-    """Graceful stop for fixtures: SIGTERM must end the server with exit status 0."""
+    """Graceful stop for fixtures: SIGTERM must end the server with exit status 0, and no
+    process of it may have met a sanitizer's report on the way."""
     try:
         code = server.stop()
         assert code == 0, f"bulkhead exited with {code} after SIGTERM; log:\n{server.log}"
+        reports = server.sanitizer_reports()
+        assert not reports, "\n".join(reports)
     finally:
         server.cleanup()
 
@@ -764,6 +781,7 @@ def make_server():
             code = srv.stop()
             if not already and code != 0:
                 errors.append(f"exit {code} after SIGTERM; log:\n{srv.log}")
+            errors.extend(srv.sanitizer_reports())
         finally:
             srv.cleanup()
     assert not errors, "\n".join(errors)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ALPHA_UID, BETA_UID, BulkheadServer, dechunk, require_root_and_binaries
+from conftest import (ALPHA_UID, BETA_UID, BulkheadServer, dechunk,
+                      require_root_and_binaries, stop_and_check)
 
 ATTACK = Path(__file__).with_name("attack.php")
 
@@ -55,8 +56,7 @@ def php(request):
         os.chmod(path, mode)
     server.start()
     yield PhpTenant(server)
-    server.stop()
-    server.cleanup()
+    stop_and_check(server)
 
 
 def test_php_runs_as_alpha(php):

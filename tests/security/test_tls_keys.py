@@ -12,7 +12,8 @@ from urllib.parse import quote
 
 import pytest
 
-from conftest import ALPHA_UID, BulkheadServer, dechunk, require_root_and_binaries
+from conftest import (ALPHA_UID, BulkheadServer, dechunk,
+                      require_root_and_binaries, stop_and_check)
 
 HERE = Path(__file__).resolve().parent
 
@@ -77,8 +78,7 @@ def thief():
         os.chmod(server.alpha_root / name, 0o755 if name.endswith(".cgi") else 0o644)
     server.start()
     yield KeyThief(server)
-    server.stop()
-    server.cleanup()
+    stop_and_check(server)
 
 
 RUNNERS = ["cgi", "php"]
