@@ -178,6 +178,7 @@ bool Connection::host_is_ours(const proto::RequestHead& head, int& error_status)
 
 Connection::Verdict Connection::on_head(const proto::RequestHead& head, std::size_t head_bytes) {
     record_ = AccessRecord{};
+    last_request_read_ = false;
     record_.request_line = std::string(head.method) + " " + std::string(head.target) + " HTTP/1." +
                            std::to_string(head.version_minor);
     record_.referer = std::string(head.field("Referer").value_or(""));
@@ -216,6 +217,7 @@ Connection::Verdict Connection::on_head(const proto::RequestHead& head, std::siz
         keep_alive = false;
     start_response(context_.router.files().serve(head), keep_alive, head.version_minor == 0);
     in_start_ += head_bytes;
+    last_request_read_ = !head.keep_alive() && (!has_body || drain);  // a drained body is read
     ++progress_;
     if (drain) {
         state_ = State::body;
@@ -313,7 +315,7 @@ Connection::Verdict Connection::finish_request() {
     if (close_after_write_) {
         // Closing with unread bytes would reset the connection and could destroy the answer
         // before the client reads it; linger only then, as most clients sent nothing more.
-        bool unread = in_start_ < in_.size() || transport_->has_input();
+        bool unread = in_start_ < in_.size() || (!last_request_read_ && transport_->has_input());
         if (!unread) {
             if (tls())
                 transport_->shutdown_write();  // close_notify: the answer ended, not cut off
@@ -354,6 +356,7 @@ Connection::Verdict Connection::fail(int status) {
     }
     start_response(error_response(status), false, false);
     in_start_ = in_.size();
+    last_request_read_ = false;  // a body may be left unread
     ++progress_;
     return Verdict::keep;
 }

@@ -140,6 +140,10 @@ class Connection final : public ClientSession, public Exchange {
     std::uint64_t file_offset_ = 0;
     std::uint64_t file_remaining_ = 0;
     bool close_after_write_ = false;
+    // The client said this request is its last (Connection: close, or HTTP/1.0 without
+    // keep-alive) and every byte of it was read: nothing more may arrive, so closing needs no
+    // probe for unread input (RFC 9112 9.6: such a client sends no further request).
+    bool last_request_read_ = false;
     bool stopping_ = false;
     bool in_advance_ = false;  // exchange calls from inside advance() need no wake-up
     bool notify_responder_ = false;

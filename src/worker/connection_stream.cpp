@@ -69,6 +69,7 @@ Connection::Verdict Connection::start_stream(const proto::RequestHead& head, std
     body_stream_ =
         BodyStream(head.content_length.value_or(0), head.chunked, context_.site.max_body_bytes);
     keep_alive_ = head.keep_alive() && !stopping_;
+    last_request_read_ = !head.keep_alive();  // and its body read: settled in finish_stream()
     stream_ = StreamState{};
     stream_.omit_body = head.method == "HEAD";
     out_.clear();
@@ -148,6 +149,7 @@ bool Connection::stream_read_body() {
         body_stream_ = BodyStream();
         keep_alive_ = false;
         close_after_write_ = true;
+        last_request_read_ = false;  // the rest of the body may still be in the socket
         in_start_ = in_.size();
         send_error(step.error_status);
     }
@@ -188,6 +190,7 @@ Connection::Verdict Connection::finish_stream() {
         stream_.framing == BodyFraming::close_delimited) {
         close_after_write_ = true;
     }
+    last_request_read_ = last_request_read_ && body_stream_.complete();
     body_stream_ = BodyStream();
     request_ = Request{};
     state_ = State::write;  // what finish_request() leaves

@@ -795,6 +795,7 @@ class Conn:
         self.sock = server.connect(address, timeout)
         self.timeout = timeout
         self.buffer = b""
+        self.reset = False  # the server reset the connection (RST) instead of closing it
 
     def __enter__(self):
         return self
@@ -847,6 +848,14 @@ class Conn:
         self.send(request_bytes(host, target, method, version, headers, body))
         return self.response(head=(method == "HEAD"))
 
+    def clean_end(self, wait: float = 5.0) -> bool:
+        """True if the server ends the connection with a FIN (recv gives b"") within `wait`
+        seconds; False on a reset or a timeout."""
+        try:
+            return self.closed_by_peer(wait) and not self.reset
+        except OSError:
+            return False
+
     def closed_by_peer(self, wait: float = 5.0) -> bool:
         """True if the server closes the connection (after any further bytes, which must be
         none) within `wait` seconds."""
@@ -858,6 +867,7 @@ class Conn:
             except socket.timeout:
                 return False
             except ConnectionResetError:
+                self.reset = True
                 return True
             if not chunk:
                 return True

@@ -500,16 +500,38 @@ def test_if_range_with_current_etag_gives_206_and_with_other_etag_200(server):
     assert response.status == 200 and len(response.body) == BIG_FILE_SIZE
 
 
-def test_post_with_large_body_gets_405_not_a_reset(server):
+# With "Connection: close" too: the client's last request, but its body is not read, so the
+# worker must still linger rather than close on it.
+@pytest.mark.parametrize("extra", [[], ["Connection: close"]])
+def test_post_with_large_body_gets_405_not_a_reset(server, extra):
     body = b"z" * 1_000_000
+    headers = [f"Content-Length: {len(body)}"] + extra
     with Conn(server, timeout=5) as conn:
         sender = threading.Thread(target=lambda: _send_quietly(conn.sock, request_bytes(
-            "beta.test", "/", method="POST", headers=[f"Content-Length: {len(body)}"]) + body))
+            "beta.test", "/", method="POST", headers=headers) + body))
         sender.start()
         response = conn.response()
         sender.join(10)
         assert response.status == 405
         assert conn.closed_by_peer(wait=5)
+
+
+def test_connection_close_with_unread_body_behind_a_full_read_lingers(server):
+    """The head is exactly one worker read (16 KiB), so the body is only in the socket: the
+    worker must find it there and linger, or closing on it resets the connection (RST) instead
+    of ending it with a FIN after the 405."""
+    body = b"z" * 100_000  # fits in loopback's buffers: sent whole before the worker reads
+    head = request_bytes("beta.test", "/", method="POST",
+                         headers=[f"Content-Length: {len(body)}", "Connection: close",
+                                  "X-Pad: "])
+    head = head[:-4] + b"p" * (16 * 1024 - len(head)) + b"\r\n\r\n"
+    assert len(head) == 16 * 1024
+    with Conn(server, timeout=5) as conn:
+        # One thread only: a reset must reach the recv below, not a concurrent send.
+        conn.sock.sendall(head + body)
+        response = conn.response()
+        assert response.status == 405
+        assert conn.clean_end(wait=5), "the connection was reset instead of closed"
 
 
 def _send_quietly(sock, data):
