@@ -8,6 +8,7 @@
 #include <cctype>
 #include <limits>
 
+#include "base/ascii.hpp"
 #include "config/load.hpp"
 #include "config/plan.hpp"
 #include "config/reader.hpp"
@@ -42,19 +43,6 @@ std::optional<std::uint64_t> multiply(std::uint64_t value, std::uint64_t factor)
         return std::nullopt;
     }
     return value * factor;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i]))) {
-            return false;
-        }
-    }
-    return true;
 }
 
 struct Unit {

@@ -13,12 +13,15 @@ namespace bulkhead::master {
 
 struct SiteCgroup {
     std::vector<std::string> directories;  // one per hierarchy used; removed at stop
+    // bulkhead's own directories above them (v1: bulkhead-<hash>), removed with the last site.
+    // Never the cgroup bulkhead was started in, which a v2 site directory lies directly in.
+    std::vector<std::string> parents;
     std::vector<std::string> procs_files;  // the cgroup.procs files a process of the site joins
     std::string description;               // "v1 memory,pids,cpu" or "v2 memory pids cpu"
 };
 
 class Cgroups {
-public:
+  public:
     // Discovers the hierarchies. Never throws; what is missing is said by describe().
     // Names are bulkhead-<hash of state_dir>/<site> (v1) or bulkhead-<hash>-site-<site> (v2).
     explicit Cgroups(const std::string& state_dir);
@@ -27,10 +30,14 @@ public:
     // Creates and configures the site's cgroups. Throws std::runtime_error if the site asks
     // for a limit that no available controller can enforce, or a write fails.
     SiteCgroup prepare_site(const config::SiteConfig& site);
-    // Removes the directories (they must be empty of processes).
+    // SIGKILL to every process in the site's cgroups: its workers and whatever they started
+    // (php-cgi, CGI), for a stop at once (SIGQUIT).
+    static void kill_members(const SiteCgroup& cgroup);
+    // Removes the directories, waiting a little for processes that are still exiting (a
+    // cgroup with a live process cannot be removed).
     static void remove(const SiteCgroup& cgroup);
 
-private:
+  private:
     void enable_v2_controllers();
 
     struct Hierarchy {

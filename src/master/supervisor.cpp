@@ -67,6 +67,13 @@ Supervisor::Supervisor(config::Config config, std::vector<Listener> listeners, s
 }
 
 Supervisor::~Supervisor() {
+    // Nothing of a site outlives the server: after a graceful stop only what a site started
+    // and left behind (a CGI that daemonised itself) is still there; after SIGQUIT, also the
+    // workers that are still dying of their SIGKILL.
+    for (const SiteRuntime& site : sites_)
+        Cgroups::kill_members(site.cgroup);
+    for (const SiteCgroup& cgroup : retired_cgroups_)
+        Cgroups::kill_members(cgroup);
     for (const SiteRuntime& site : sites_)
         Cgroups::remove(site.cgroup);
     for (const SiteCgroup& cgroup : retired_cgroups_)
@@ -120,16 +127,17 @@ Supervisor::Slot* Supervisor::slot_by_pid(pid_t pid) {
 
 void Supervisor::start_worker(Slot& slot) {
     const SiteRuntime& site = sites_[slot.site_id];
-    auto control = ipc::make_channel_pair();
     auto traffic = ipc::make_channel_pair();
-    if (!control || !traffic) {
+    if (!traffic) {
         throw std::runtime_error("cannot start a worker of " + site.config->name +
                                  ": socketpair: " + log::errno_text(errno));
     }
     slot.worker_id = next_worker_id_++;
-    RoleDescriptors descriptors{null_device_.get(),     site.logs.error.get(),
-                                control->second.get(),  traffic->second.get(),
-                                site.logs.access.get(), executables_.worker_fd.get()};
+    // A standby keeps the channel to the master it was started with; only a fresh worker
+    // needs one.
+    RoleDescriptors descriptors{
+        null_device_.get(),    site.logs.error.get(),  -1,
+        traffic->second.get(), site.logs.access.get(), executables_.worker_fd.get()};
     const char* how = "";
     if (std::optional<Standby> standby = take_standby();
         standby && assign_standby(*standby, site, descriptors)) {
@@ -137,6 +145,12 @@ void Supervisor::start_worker(Slot& slot) {
         slot.channel = std::move(standby->channel);
         how = " from a standby";
     } else {
+        auto control = ipc::make_channel_pair();
+        if (!control) {
+            throw std::runtime_error("cannot start a worker of " + site.config->name +
+                                     ": socketpair: " + log::errno_text(errno));
+        }
+        descriptors.master_channel = control->second.get();
         SpawnRequest request = worker_spawn_request(config_, *site.config, executables_.worker,
                                                     descriptors, site.cgroup.procs_files);
         auto pid = spawn_role(request);

@@ -2,15 +2,10 @@
 
 #include <algorithm>
 
+#include "base/ascii.hpp"
+
 namespace bulkhead::proto {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-        return lower(x) == lower(y);
-    });
-}
 
 bool is_name_byte(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
@@ -30,14 +25,14 @@ void add_header_fields(const CgiRequest& request, MetaVariables& out) {
             out.emplace_back(std::move(*name), std::string(field.value));
             continue;
         }
-        existing->second += iequals(field.name, "Cookie") ? "; " : ", ";
+        existing->second += equals_ignoring_case(field.name, "Cookie") ? "; " : ", ";
         existing->second += field.value;
     }
 }
 
 std::string content_type_of(const CgiRequest& request) {
     for (const HeaderField& field : request.fields) {
-        if (iequals(field.name, "Content-Type"))
+        if (equals_ignoring_case(field.name, "Content-Type"))
             return std::string(field.value);
     }
     return {};
@@ -51,7 +46,7 @@ std::optional<std::string> http_variable_name(std::string_view field_name) {
     }
     for (std::string_view skipped :
          {"Proxy", "Content-Type", "Content-Length", "Transfer-Encoding"}) {
-        if (iequals(field_name, skipped))
+        if (equals_ignoring_case(field_name, skipped))
             return std::nullopt;
     }
     std::string name = "HTTP_";

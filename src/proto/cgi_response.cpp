@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "base/ascii.hpp"
+
 // Like the request head parser, this one keeps no state between calls: it parses the head from
 // the start of the buffer each time, which costs little for heads of a few hundred bytes.
 
@@ -42,18 +44,6 @@ std::string_view trim(std::string_view text) {
     return text;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
-        char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] + 32) : b[i];
-        if (x != y)
-            return false;
-    }
-    return true;
-}
-
 std::optional<std::uint64_t> parse_decimal(std::string_view text) {
     std::uint64_t value = 0;
     if (text.empty() || text.size() > 19)
@@ -79,15 +69,15 @@ CgiHeadError read_status(std::string_view value, CgiHead& head) {
 }
 
 CgiHeadError read_field(std::string_view name, std::string_view value, CgiHead& head) {
-    if (iequals(name, "Status"))
+    if (equals_ignoring_case(name, "Status"))
         return read_status(value, head);
-    if (iequals(name, "Location")) {
+    if (equals_ignoring_case(name, "Location")) {
         if (head.location)
             return CgiHeadError::duplicate_field;
         head.location = value;
-    } else if (iequals(name, "Content-Type")) {
+    } else if (equals_ignoring_case(name, "Content-Type")) {
         head.has_content_type = true;
-    } else if (iequals(name, "Content-Length")) {
+    } else if (equals_ignoring_case(name, "Content-Length")) {
         auto length = parse_decimal(value);
         if (!length || (head.content_length && *head.content_length != *length)) {
             return CgiHeadError::bad_content_length;

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "base/ascii.hpp"
+
 namespace bulkhead::proto {
 namespace {
 
@@ -20,10 +22,6 @@ bool is_digit(char c) {
 bool is_name_byte(char c) {
     return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
            c == '.' || c == '_';
-}
-
-char ascii_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }
 
 // An empty port ("a.example:") is allowed by RFC 3986 3.2.3 and means the default.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "base/ascii.hpp"
 #include "proto/host.hpp"
 
 // The head is parsed line by line from the start of the buffer on every call: the parser keeps
@@ -62,22 +63,9 @@ bool is_field_value_byte(char c) {
     return c == '\t' || (u >= 0x20 && u != 0x7f);
 }
 
-char ascii_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i]))
-            return false;
-    }
-    return true;
-}
-
 bool istarts_with(std::string_view text, std::string_view prefix) {
-    return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+    return text.size() >= prefix.size() &&
+           equals_ignoring_case(text.substr(0, prefix.size()), prefix);
 }
 
 std::string_view trim_ows(std::string_view text) {
@@ -301,7 +289,7 @@ void note_transfer_codings(std::string_view value, TransferCodings& codings) {
         const std::size_t semicolon = element.find(';');
         const std::string_view name = trim_ows(element.substr(0, semicolon));
         const bool has_parameters = semicolon != std::string_view::npos;
-        codings.chunked_last = !has_parameters && iequals(name, "chunked");
+        codings.chunked_last = !has_parameters && equals_ignoring_case(name, "chunked");
         if (codings.chunked_last) {
             ++codings.chunked;
         } else if (is_token(name)) {
@@ -412,16 +400,16 @@ HeadError HeadReader::add_field(const HeaderField& field) {
 }
 
 HeadError HeadReader::interpret_field(const HeaderField& field) {
-    if (iequals(field.name, "content-length"))
+    if (equals_ignoring_case(field.name, "content-length"))
         return note_content_length(field.value);
-    if (iequals(field.name, "host"))
+    if (equals_ignoring_case(field.name, "host"))
         return note_host(field.value);
-    if (iequals(field.name, "transfer-encoding"))
+    if (equals_ignoring_case(field.name, "transfer-encoding"))
         note_transfer_codings(field.value, codings_);
-    if (iequals(field.name, "connection"))
+    if (equals_ignoring_case(field.name, "connection"))
         note_connection(field.value);
-    if (iequals(field.name, "expect"))
-        head_.expect_continue = iequals(field.value, "100-continue");
+    if (equals_ignoring_case(field.name, "expect"))
+        head_.expect_continue = equals_ignoring_case(field.value, "100-continue");
     return HeadError::none;
 }
 
@@ -456,9 +444,9 @@ HeadError HeadReader::note_host(std::string_view value) {
 
 void HeadReader::note_connection(std::string_view value) {
     for_each_element(value, [&](std::string_view option) {
-        if (iequals(option, "close"))
+        if (equals_ignoring_case(option, "close"))
             head_.connection_close = true;
-        if (iequals(option, "keep-alive"))
+        if (equals_ignoring_case(option, "keep-alive"))
             head_.connection_keep_alive = true;
     });
 }
@@ -533,7 +521,7 @@ std::string_view describe(HeadError error) {
 
 std::optional<std::string_view> RequestHead::field(std::string_view name) const {
     for (std::size_t i = 0; i < field_count; ++i) {
-        if (iequals(fields[i].name, name))
+        if (equals_ignoring_case(fields[i].name, name))
             return fields[i].value;
     }
     return std::nullopt;

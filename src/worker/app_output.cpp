@@ -2,17 +2,11 @@
 
 #include <algorithm>
 
+#include "base/ascii.hpp"
 #include "proto/cgi_response.hpp"
 
 namespace bulkhead::worker {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-        return lower(x) == lower(y);
-    });
-}
 
 // Fields the server sets itself (framing, connection management, Date, Server) or that only
 // CGI uses; an application's copy would contradict or smuggle.
@@ -20,7 +14,7 @@ bool server_owned(std::string_view name) {
     for (std::string_view owned :
          {"Status", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "TE",
           "Trailer", "Upgrade", "Proxy-Connection", "Date", "Server"}) {
-        if (iequals(name, owned))
+        if (equals_ignoring_case(name, owned))
             return true;
     }
     return false;

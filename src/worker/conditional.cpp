@@ -2,23 +2,12 @@
 
 #include <optional>
 
+#include "base/ascii.hpp"
 #include "base/clock.hpp"
 #include "worker/entity_tag.hpp"
 
 namespace bulkhead::worker {
 namespace {
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
-        char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] + 32) : b[i];
-        if (x != y)
-            return false;
-    }
-    return true;
-}
 
 bool has_field(const proto::RequestHead& head, std::string_view name) {
     for (std::size_t i = 0; i < head.field_count; ++i) {

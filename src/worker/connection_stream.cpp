@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "base/ascii.hpp"
 #include "base/log.hpp"
 #include "proto/host.hpp"
 #include "worker/connection.hpp"
@@ -22,13 +23,6 @@ constexpr int kMaxRedirects = 5;
 
 std::span<const std::byte> bytes_of(const std::string& text, std::size_t from) {
     return {reinterpret_cast<const std::byte*>(text.data()) + from, text.size() - from};
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-        return lower(x) == lower(y);
-    });
 }
 
 }  // namespace
@@ -213,8 +207,9 @@ Connection::Verdict Connection::follow_redirect() {
     request_.content_length.reset();
     request_.chunked = false;
     std::erase_if(request_.fields, [](const auto& field) {
-        return iequals(field.first, "Content-Length") || iequals(field.first, "Content-Type") ||
-               iequals(field.first, "Transfer-Encoding");
+        return equals_ignoring_case(field.first, "Content-Length") ||
+               equals_ignoring_case(field.first, "Content-Type") ||
+               equals_ignoring_case(field.first, "Transfer-Encoding");
     });
     if (!body_stream_.complete())
         keep_alive_ = false;

@@ -2,18 +2,9 @@
 
 #include <algorithm>
 
+#include "base/ascii.hpp"
+
 namespace bulkhead::worker {
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-        return lower(x) == lower(y);
-    });
-}
-
-}  // namespace
-
 std::vector<proto::HeaderField> Request::field_views() const {
     std::vector<proto::HeaderField> views;
     views.reserve(fields.size());
@@ -35,14 +26,14 @@ void Request::view_as_head(proto::RequestHead& head) const {
         if (head.field_count == proto::RequestHead::kMaxFields)
             break;
         head.fields[head.field_count++] = proto::HeaderField{name, value};
-        if (iequals(name, "Host"))
+        if (equals_ignoring_case(name, "Host"))
             head.host = value;
     }
 }
 
 const std::string* Request::field(std::string_view name) const {
     for (const auto& entry : fields) {
-        if (iequals(entry.first, name))
+        if (equals_ignoring_case(entry.first, name))
             return &entry.second;
     }
     return nullptr;

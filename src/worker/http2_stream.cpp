@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/ascii.hpp"
 #include "base/log.hpp"
 #include "worker/http2_headers.hpp"
 
@@ -16,13 +17,6 @@ constexpr std::size_t kMaxRedirectTarget = 8192;
 // A body without content-length is held back from the handler until it ends or this much
 // arrived: a short one (a form, a JSON document) then reaches the script with CONTENT_LENGTH.
 constexpr std::size_t kBodyProbeBytes = 64 * 1024;
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-        return lower(x) == lower(y);
-    });
-}
 
 std::string_view field_or_empty(const Request& request, std::string_view name) {
     const std::string* value = request.field(name);

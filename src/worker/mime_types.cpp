@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "base/ascii.hpp"
 #include "base/read_file.hpp"
 
 namespace bulkhead::worker {
@@ -20,10 +21,6 @@ constexpr std::pair<std::string_view, std::string_view> kBuiltIn[] = {
     {"woff", "font/woff"},        {"woff2", "font/woff2"},    {"pdf", "application/pdf"},
     {"wasm", "application/wasm"},
 };
-
-char ascii_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 std::string lowercase(std::string_view text) {
     std::string out(text);
