@@ -261,15 +261,12 @@ void Cgroups::kill_members(const SiteCgroup& cgroup) {
     }
 }
 
-void Cgroups::remove(const SiteCgroup& cgroup) {
+void Cgroups::remove(const SiteCgroup& cgroup, Millis give_up_at) {
     // Killed processes leave their cgroups as they exit, a little after the signal.
-    constexpr int kPatienceMs = 2000;
     constexpr int kStepMs = 10;
     for (const std::string& dir : cgroup.directories) {
-        for (int waited = 0; rmdir(dir.c_str()) != 0 && errno == EBUSY && waited < kPatienceMs;
-             waited += kStepMs) {
+        while (rmdir(dir.c_str()) != 0 && errno == EBUSY && monotonic_ms() < give_up_at)
             usleep(kStepMs * 1000);
-        }
     }
     // A parent goes with its last site; while other sites remain the call fails harmlessly.
     for (const std::string& parent : cgroup.parents)

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.hpp"
 #include "config/model.hpp"
 
 namespace bulkhead::master {
@@ -33,9 +34,10 @@ class Cgroups {
     // SIGKILL to every process in the site's cgroups: its workers and whatever they started
     // (php-cgi, CGI), for a stop at once (SIGQUIT).
     static void kill_members(const SiteCgroup& cgroup);
-    // Removes the directories, waiting a little for processes that are still exiting (a
-    // cgroup with a live process cannot be removed).
-    static void remove(const SiteCgroup& cgroup);
+    // Removes the directories, waiting until `give_up_at` (monotonic_ms()) for processes
+    // that are still exiting: a cgroup with a live process cannot be removed. One deadline
+    // for all sites, so that many stuck ones cannot hold the stop for long.
+    static void remove(const SiteCgroup& cgroup, Millis give_up_at);
 
   private:
     void enable_v2_controllers();

@@ -23,8 +23,9 @@ namespace {
 constexpr Millis kHealthyAfterMs = 10'000;  // a process that lived this long starts afresh
 constexpr Millis kMaxBackoffMs = 30'000;
 constexpr Millis kFirstBackoffMs = 250;
-constexpr Millis kConfinementBackoffMs = 1000;  // never a hot loop on a broken host
-constexpr unsigned kFailedAfter = 5;            // rapid deaths before a site is called failed
+constexpr Millis kConfinementBackoffMs = 1000;     // never a hot loop on a broken host
+constexpr unsigned kFailedAfter = 5;               // rapid deaths before a site is called failed
+constexpr Millis kCgroupRemovalPatienceMs = 2000;  // at exit, for killed site processes to go
 
 Millis backoff_for(unsigned rapid_failures) {
     if (rapid_failures == 0)
@@ -74,10 +75,11 @@ Supervisor::~Supervisor() {
         Cgroups::kill_members(site.cgroup);
     for (const SiteCgroup& cgroup : retired_cgroups_)
         Cgroups::kill_members(cgroup);
+    Millis give_up_at = monotonic_ms() + kCgroupRemovalPatienceMs;
     for (const SiteRuntime& site : sites_)
-        Cgroups::remove(site.cgroup);
+        Cgroups::remove(site.cgroup, give_up_at);
     for (const SiteCgroup& cgroup : retired_cgroups_)
-        Cgroups::remove(cgroup);
+        Cgroups::remove(cgroup, give_up_at);
 }
 
 int Supervisor::run() {

@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 
-from conftest import ALPHA_UID, BulkheadServer
+from conftest import ALPHA_UID, BulkheadServer, wait_until_executed
 
 
 def cgroup_mounts() -> dict:
@@ -57,6 +57,14 @@ def directory(mount: str, path: str) -> str:
     return mount.rstrip("/") + ("" if path == "/" else path)
 
 
+def confined_worker(srv: BulkheadServer, site: str) -> int:
+    """A worker of `site` that has joined its cgroups: a fresh one does it before its exec, a
+    standby after it is given the site."""
+    pid = srv.worker_pids(site)[0]
+    wait_until_executed(pid)
+    return pid
+
+
 def entries(mounts: dict, start: dict, prefix: str) -> list:
     """Every directory directly beneath the start cgroup whose name starts with `prefix`."""
     found = []
@@ -72,8 +80,8 @@ def test_site_cgroups_lie_beneath_the_start_cgroup_and_go_at_stop(make_server):
     start = cgroups_of(os.getpid())  # the master inherits the test's cgroups
 
     srv: BulkheadServer = make_server()
-    alpha = srv.worker_pids("alpha")[0]
-    beta = srv.worker_pids("beta")[0]
+    alpha = confined_worker(srv, "alpha")
+    beta = confined_worker(srv, "beta")
     made = set()
     used = used_hierarchies(mounts, start)
     for key in set(mounts) - set(used):
@@ -121,7 +129,7 @@ def test_a_stop_kills_what_a_site_left_behind_and_removes_its_cgroups(make_serve
     mounts = cgroup_mounts()
     start = cgroups_of(os.getpid())
     srv: BulkheadServer = make_server()
-    dirs = site_cgroup_dirs(mounts, start, srv.worker_pids("alpha")[0])
+    dirs = site_cgroup_dirs(mounts, start, confined_worker(srv, "alpha"))
     assert dirs
     straggler = subprocess.Popen(["sleep", "60"], preexec_fn=lambda: os.setuid(ALPHA_UID))
     try:
@@ -141,8 +149,8 @@ def test_sigquit_leaves_no_cgroup_behind(make_server):
     mounts = cgroup_mounts()
     start = cgroups_of(os.getpid())
     srv: BulkheadServer = make_server()
-    dirs = site_cgroup_dirs(mounts, start, srv.worker_pids("alpha")[0])
-    dirs += site_cgroup_dirs(mounts, start, srv.worker_pids("beta")[0])
+    dirs = site_cgroup_dirs(mounts, start, confined_worker(srv, "alpha"))
+    dirs += site_cgroup_dirs(mounts, start, confined_worker(srv, "beta"))
     assert dirs
     srv.proc.send_signal(signal.SIGQUIT)
     srv.proc.wait(10)

@@ -28,12 +28,16 @@ def assert_fully_unprivileged(pid: int, uid: int, gid: int, what: str) -> None:
 
 
 def test_process_tree_is_master_dispatcher_and_configured_workers(server):
-    children = set(server.all_children())
     alpha, beta = server.worker_pids("alpha"), server.worker_pids("beta")
     assert len(alpha) == 2, f"alpha has workers.min = 2: {alpha}\n{server.log}"
     assert len(beta) == 1, f"beta has the default minimum of one worker: {beta}"
+    # The standbys are started after the site workers: wait for them.
+    deadline = time.monotonic() + 10
+    while len(server.standby_pids()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     standbys = server.standby_pids()
     assert len(standbys) == 2, f"server.standby_workers is 2 by default: {standbys}"
+    children = set(server.all_children())
     assert children == set(alpha) | set(beta) | {server.dispatcher_pid} | set(standbys)
     assert proc_status(server.master_pid)["Uid"].split()[0] == "0"
 
