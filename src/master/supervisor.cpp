@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 #include "base/log.hpp"
 #include "base/signals.hpp"
@@ -26,6 +27,15 @@ constexpr Millis kFirstBackoffMs = 250;
 constexpr Millis kConfinementBackoffMs = 1000;     // never a hot loop on a broken host
 constexpr unsigned kFailedAfter = 5;               // rapid deaths before a site is called failed
 constexpr Millis kCgroupRemovalPatienceMs = 2000;  // at exit, for killed site processes to go
+
+// A socket pair for a role about to start ("a worker of alpha"), or the error that stops it.
+std::pair<UniqueFd, UniqueFd> channel_pair_for(const std::string& role) {
+    auto pair = ipc::make_channel_pair();
+    if (!pair)
+        throw std::runtime_error("cannot start " + role +
+                                 ": socketpair: " + log::errno_text(errno));
+    return std::move(*pair);
+}
 
 Millis backoff_for(unsigned rapid_failures) {
     if (rapid_failures == 0)
@@ -129,17 +139,13 @@ Supervisor::Slot* Supervisor::slot_by_pid(pid_t pid) {
 
 void Supervisor::start_worker(Slot& slot) {
     const SiteRuntime& site = sites_[slot.site_id];
-    auto traffic = ipc::make_channel_pair();
-    if (!traffic) {
-        throw std::runtime_error("cannot start a worker of " + site.config->name +
-                                 ": socketpair: " + log::errno_text(errno));
-    }
+    auto traffic = channel_pair_for("a worker of " + site.config->name);
     slot.worker_id = next_worker_id_++;
     // A standby keeps the channel to the master it was started with; only a fresh worker
     // needs one.
     RoleDescriptors descriptors{
-        null_device_.get(),    site.logs.error.get(),  -1,
-        traffic->second.get(), site.logs.access.get(), executables_.worker_fd.get()};
+        null_device_.get(),   site.logs.error.get(),  -1,
+        traffic.second.get(), site.logs.access.get(), executables_.worker_fd.get()};
     const char* how = "";
     if (std::optional<Standby> standby = take_standby();
         standby && assign_standby(*standby, site, descriptors)) {
@@ -147,12 +153,8 @@ void Supervisor::start_worker(Slot& slot) {
         slot.channel = std::move(standby->channel);
         how = " from a standby";
     } else {
-        auto control = ipc::make_channel_pair();
-        if (!control) {
-            throw std::runtime_error("cannot start a worker of " + site.config->name +
-                                     ": socketpair: " + log::errno_text(errno));
-        }
-        descriptors.master_channel = control->second.get();
+        auto control = channel_pair_for("a worker of " + site.config->name);
+        descriptors.master_channel = control.second.get();
         SpawnRequest request = worker_spawn_request(config_, *site.config, executables_.worker,
                                                     descriptors, site.cgroup.procs_files);
         auto pid = spawn_role(request);
@@ -160,10 +162,10 @@ void Supervisor::start_worker(Slot& slot) {
             throw std::runtime_error("cannot start a worker of " + site.config->name + ": " +
                                      pid.error());
         slot.pid = *pid;
-        slot.channel = std::move(control->first);
+        slot.channel = std::move(control.first);
     }
     slot.started = monotonic_ms();
-    slot.dispatcher_end = std::move(traffic->first);
+    slot.dispatcher_end = std::move(traffic.first);
     log::info("started ", describe(slot), " as pid ", slot.pid, " (uid ", site.config->uid, ")",
               how);
     send_worker_intake(slot);
@@ -171,13 +173,10 @@ void Supervisor::start_worker(Slot& slot) {
 }
 
 void Supervisor::start_dispatcher(Slot& slot) {
-    auto control = ipc::make_channel_pair();
-    if (!control)
-        throw std::runtime_error("cannot start the dispatcher: socketpair: " +
-                                 log::errno_text(errno));
+    auto control = channel_pair_for("the dispatcher");
     RoleDescriptors descriptors{null_device_.get(),
                                 STDERR_FILENO,
-                                control->second.get(),
+                                control.second.get(),
                                 -1,
                                 -1,
                                 executables_.dispatcher_fd.get()};
@@ -187,7 +186,7 @@ void Supervisor::start_dispatcher(Slot& slot) {
         throw std::runtime_error("cannot start the dispatcher: " + pid.error());
     slot.pid = *pid;
     slot.started = monotonic_ms();
-    slot.channel = std::move(control->first);
+    slot.channel = std::move(control.first);
     log::info("started dispatcher as pid ", slot.pid, " (uid ", config_.server.uid, ", root ",
               jail_dir_, ")");
     send_dispatcher_intake(slot);
