@@ -148,7 +148,9 @@ def test_twenty_reloads_under_load_lose_no_request(make_server):
         for thread in threads:
             thread.join(30)
     assert results["failed"] == [], (f"lost {len(results['failed'])} of {results['ok']}: "
-                                     f"{results['failed'][:5]}\n{server.log[-4000:]}")
+                                     f"{results['failed'][:5]}\n{server.log[-4000:]}\nwarnings and errors:\n"
+                                     + "\n".join(line for line in server.log.splitlines()
+                                                  if " warning: " in line or " error: " in line))
     assert results["ok"] > 100
     print(f"\n20 reloads: {results['ok']} requests answered, 0 lost, "
           f"{results['retried']} keep-alive connections closed between requests")

@@ -102,6 +102,10 @@ def test_a_cold_site_takes_the_standby_and_is_confined_like_a_fresh_worker(make_
     # Compared with alpha's workers, which the master's child confined before exec.
     fresh = srv.worker_pids("alpha")[0]
     wait_until_executed(fresh)
+    # Its seccomp filter is the last step before it says ready, a little after its exec.
+    deadline = time.monotonic() + 5
+    while proc_status(fresh)["Seccomp"] == "0" and time.monotonic() < deadline:
+        time.sleep(0.02)
     for field in ("Seccomp", "NoNewPrivs", "CapBnd", "CapEff", "CapPrm"):
         assert proc_status(worker)[field] == proc_status(fresh)[field], field
     assert cgroup_lines(worker) == \
